@@ -1,0 +1,55 @@
+// One color's app container on one server (prepare step d) and the wait until it answers
+// 200 on its health path (step e). The live color's container is protected: a config
+// change that would replace it is refused by Pulumi at preview.
+
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as cmd from "../lib/commands";
+import { composeLabels, containerName } from "../lib/compose";
+import type { ColorRun } from "../lib/rollout";
+import type { Server } from "./server";
+import type { CommandStep } from "./target";
+
+export interface ColorDeploymentArgs {
+    server: Server;
+    run: ColorRun;
+    /** Steps that must succeed first: the primary server's migration for this color. */
+    gate: pulumi.Resource[];
+    /** The app's env (secret when app secrets are set). */
+    envs: pulumi.Input<string[]>;
+}
+
+export class ColorDeployment extends pulumi.ComponentResource {
+    readonly container: docker.Container;
+    readonly healthy: CommandStep;
+
+    constructor(name: string, args: ColorDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("portal:index:ColorDeployment", name, {}, opts);
+        const { server, run } = args;
+        const { app } = server.config;
+        const image = server.images[run.color]!;
+
+        this.container = new docker.Container(
+            `${name}-container`,
+            {
+                name: containerName(run.color),
+                image: image.imageId,
+                restart: "unless-stopped",
+                ports: [{ internal: app.port, external: run.hostPort, ip: app.bindAddress }],
+                envs: args.envs,
+                labels: Object.entries({ ...composeLabels(run.color), "portal.color": run.color, "portal.tag": run.tag }).map(
+                    ([label, value]) => ({ label, value }),
+                ),
+            },
+            { parent: this, provider: server.dockerProvider, dependsOn: args.gate, protect: run.protect },
+        );
+
+        const url = `http://127.0.0.1:${run.hostPort}${app.healthPath}`;
+        this.healthy = server.step(
+            `${run.color}-healthy`,
+            { create: cmd.waitHealthy(server.config.dir, url, app.healthTimeoutSeconds), triggers: [this.container.id] },
+            { parent: this, dependsOn: [this.container] },
+        );
+        this.registerOutputs({ container: this.container.name, healthy: this.healthy.stdout });
+    }
+}

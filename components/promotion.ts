@@ -1,0 +1,53 @@
+// The deploy stage on one server, in order: (h) re-check the live color is healthy, else
+// fail with live untouched; (i) point the compose symlink at the prepared release;
+// (j) switch the live upstream (with the canary split, if any); (k) record the live color.
+// Every step is keyed on the live color and tag, so prepare leaves all of them unchanged.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as cmd from "../lib/commands";
+import { routeMode } from "../lib/routeModes";
+import type { LiveRoute } from "../lib/rollout";
+import type { Color } from "../lib/config";
+import { publishRoute } from "./routing";
+import type { Server } from "./server";
+import type { CommandStep } from "./target";
+
+export interface PromotionArgs {
+    server: Server;
+    route: LiveRoute;
+    liveTag: string;
+    /** The live color's own health wait, and the canary color's when a canary is routed. */
+    healthy: pulumi.Resource[];
+    /** The upstreams file and the compose file of this release. */
+    after: pulumi.Resource[];
+    /** Seconds the re-check may take: the container already passed its health wait. */
+    recheckSeconds: number;
+}
+
+export class Promotion extends pulumi.ComponentResource {
+    readonly recorded: CommandStep;
+
+    constructor(name: string, args: PromotionArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("portal:index:Promotion", name, {}, opts);
+        const { server, route, liveTag } = args;
+        const { config } = server;
+        const color: Color = route.color;
+        const keyedOnLive = [color, liveTag];
+
+        const url = `http://127.0.0.1:${config.app.hostPorts[color]}${config.app.healthPath}`;
+        const recheck = server.step("live-healthy", { create: cmd.waitHealthy(config.dir, url, args.recheckSeconds), triggers: keyedOnLive }, {
+            parent: this,
+            dependsOn: args.healthy,
+        });
+        const symlink = server.step("compose-symlink", { create: cmd.promoteCompose(config.dir), triggers: keyedOnLive }, {
+            parent: this,
+            dependsOn: [recheck, ...args.after],
+        });
+        const live = publishRoute(server, "route-live", routeMode(config.nginx.mode).live(route), {
+            parent: this,
+            dependsOn: [recheck, symlink, ...args.after, ...args.healthy],
+        });
+        this.recorded = server.step("record-live", { create: cmd.recordLive(config.dir, color, liveTag) }, { parent: this, dependsOn: [live] });
+        this.registerOutputs({ recorded: this.recorded.stdout });
+    }
+}

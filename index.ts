@@ -1,0 +1,9 @@
+// Entry point of the Pulumi program (see program.ts). Bad config stops it before any
+// resource is declared, with a message naming every bad key.
+
+import { portalProgram } from "./program";
+
+const outputs = portalProgram();
+
+export const stage = outputs.stage;
+export const servers = outputs.servers;

@@ -1,0 +1,75 @@
+// Builders for every command the program runs on a server (or locally): each returns a
+// ShellCommand, so tests compare argv lists and the program renders the same data to text.
+// Secrets never go into a command: they travel on stdin or in the environment.
+
+import type { Color } from "./config";
+import { ShellCommand } from "./shell";
+
+/** Where the server-side scripts live on a target, e.g. /srv/portal/scripts. */
+export function scriptsDir(dir: string): string {
+    return `${dir}/scripts`;
+}
+
+function script(dir: string, name: string, args: readonly string[]): ShellCommand {
+    return new ShellCommand(["bash", `${scriptsDir(dir)}/${name}`, ...args]);
+}
+
+/** Creates the server directory the scripts are copied into. */
+export function prepareHost(dir: string, confDir: string): ShellCommand {
+    return new ShellCommand(["mkdir", "-p", `${dir}/releases`, confDir]);
+}
+
+/** Atomically replaces an nginx include (content on stdin), tests the config, reloads; restores on failure. */
+export function switchRoute(dir: string, file: string, testCommand: string, reloadCommand: string): ShellCommand {
+    return script(dir, "switch-route.sh", [file, testCommand, reloadCommand]);
+}
+
+/** Polls url until it answers 200, failing after timeoutSeconds. */
+export function waitHealthy(dir: string, url: string, timeoutSeconds: number): ShellCommand {
+    return script(dir, "wait-healthy.sh", [url, String(timeoutSeconds)]);
+}
+
+/** Runs the migration command in a one-off container (env lines on stdin). */
+export function runMigrations(dir: string, containerName: string, image: string, args: readonly string[]): ShellCommand {
+    return script(dir, "run-migrations.sh", [containerName, image, ...args]);
+}
+
+/** Writes the release's date-stamped compose file (content on stdin) and marks it as prepared. */
+export function writeCompose(dir: string, stamp: string): ShellCommand {
+    return script(dir, "write-compose.sh", [dir, stamp]);
+}
+
+/** Points docker-compose.yml at the prepared release's file. */
+export function promoteCompose(dir: string): ShellCommand {
+    return script(dir, "promote-compose.sh", [dir]);
+}
+
+/** Records the live color and tag on the server (live-color file and compose .env). */
+export function recordLive(dir: string, color: Color, tag: string): ShellCommand {
+    return script(dir, "record-live.sh", [dir, color, tag]);
+}
+
+/** Posts a message to Slack from the operator's machine; the webhook comes from SLACK_WEBHOOK_URL. */
+export function notifySlack(message: string): ShellCommand {
+    return new ShellCommand(["bash", "scripts/notify-slack.sh", message]);
+}
+
+/** Prints the UTC date stamp recorded once per release. */
+export function releaseStamp(): ShellCommand {
+    return new ShellCommand(["date", "-u", "+%Y%m%d-%H%M%S"]);
+}
+
+/** The path of the file holding a server's live color. */
+export function liveColorFile(dir: string): string {
+    return `${dir}/live-color`;
+}
+
+/** Creates placeholder live/passive route files where none exist yet, so nginx -t passes on a new server. */
+export function initRoutes(dir: string, confDir: string): ShellCommand {
+    return script(dir, "init-routes.sh", [confDir]);
+}
+
+/** Atomically replaces a routing state file (content on stdin); no nginx reload. */
+export function switchState(dir: string, file: string): ShellCommand {
+    return script(dir, "switch-state.sh", [file]);
+}

@@ -1,0 +1,268 @@
+// One reader per config key: each checks its value, reports problems under the key's
+// full name with the allowed values, and returns a typed value (a placeholder when bad;
+// `validateConfig` throws before any placeholder is used).
+
+import type {
+    AppConfig,
+    CanaryRoutingConfig,
+    Color,
+    NginxConfig,
+    NginxSiteConfig,
+    ReleaseConfig,
+    ServerConfig,
+    SshConfig,
+    WorkerConfig,
+} from "./config";
+import type { Problems } from "./configError";
+import * as pattern from "./patterns";
+
+/** The default switching mode: see the README's measurements for why. */
+export const DEFAULT_ROUTE_MODE = "state";
+
+const COLOR_LIST: readonly Color[] = ["blue", "green"];
+
+type Obj = Record<string, unknown>;
+
+function isObject(value: unknown): value is Obj {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Reads an object value and reports keys it does not know (`known` null: free-form keys). */
+export function object(p: Problems, path: string, value: unknown, known: readonly string[] | null, required = true): Obj {
+    if (value === undefined && !required) {
+        return {};
+    }
+    if (!isObject(value)) {
+        p.add(path, known === null ? "must be an object" : `must be an object with keys: ${known.join(", ")}`);
+        return {};
+    }
+    for (const key of known === null ? [] : Object.keys(value)) {
+        if (!known!.includes(key)) {
+            p.add(`${path}.${key}`, `is not a known key; allowed: ${known!.join(", ")}`);
+        }
+    }
+    return value;
+}
+
+export function matching(p: Problems, path: string, value: unknown, re: RegExp, allowed: string): string {
+    if (typeof value !== "string" || !re.test(value)) {
+        p.add(path, `is ${describe(value)}; allowed: ${allowed}`);
+        return "";
+    }
+    return value;
+}
+
+export function oneOf<T extends string>(p: Problems, path: string, value: unknown, allowed: readonly T[]): T {
+    if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+        p.add(path, `is ${describe(value)}; allowed: ${allowed.join(", ")}`);
+        return allowed[0];
+    }
+    return value as T;
+}
+
+/** An integer in [min, max]; numeric strings are accepted since `pulumi config set --path` may store them. */
+export function integer(p: Problems, path: string, value: unknown, min: number, max: number): number {
+    const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+        p.add(path, `is ${describe(value)}; allowed: an integer from ${min} to ${max}`);
+        return min;
+    }
+    return n;
+}
+
+export function absolutePath(p: Problems, path: string, value: unknown): string {
+    return matching(p, path, value, pattern.ABSOLUTE_PATH, "an absolute path of letters, digits, '.', '_', '-' and '/', without '..'");
+}
+
+export function image(p: Problems, path: string, value: unknown): string {
+    return matching(p, path, value, pattern.IMAGE_REPOSITORY, "a Docker image repository without tag or digest, e.g. registry.example.com/portal");
+}
+
+function words(p: Problems, path: string, value: unknown, required: boolean): string[] {
+    if (value === undefined && !required) {
+        return [];
+    }
+    if (!Array.isArray(value) || (required && value.length === 0)) {
+        p.add(path, `is ${describe(value)}; allowed: a ${required ? "non-empty " : ""}list of strings (one argv word each)`);
+        return [];
+    }
+    value.forEach((word, i) => matching(p, `${path}[${i}]`, word, pattern.ARGV_WORD, "a non-empty string without newline or NUL"));
+    return value as string[];
+}
+
+export function release(p: Problems, value: unknown): ReleaseConfig {
+    const r = object(p, "release", value, ["tags", "live", "passive", "canary"]);
+    const rawTags = object(p, "release.tags", r.tags, COLOR_LIST);
+    const tags: Partial<Record<Color, string>> = {};
+    for (const color of COLOR_LIST) {
+        if (rawTags[color] !== undefined) {
+            tags[color] = matching(p, `release.tags.${color}`, rawTags[color], pattern.DOCKER_TAG, "a Docker tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+        }
+    }
+    const live = oneOf(p, "release.live", r.live, COLOR_LIST);
+    const passive = r.passive === undefined ? live : oneOf(p, "release.passive", r.passive, COLOR_LIST);
+    if (COLOR_LIST.includes(live) && rawTags[live] === undefined) {
+        p.add(`release.tags.${live}`, `is missing; the live color ${live} needs a tag`);
+    }
+    if (passive !== live && rawTags[passive] === undefined) {
+        p.add(`release.tags.${passive}`, `is missing; the passive color ${passive} needs a tag`);
+    }
+    const canary = r.canary === undefined ? 0 : percent(p, "release.canary", r.canary);
+    if (canary > 0 && passive === live) {
+        p.add("release.canary", `is ${canary} while release.passive equals release.live (${live}); allowed: 0 outside a rollout`);
+    }
+    return { tags, live, passive, canary };
+}
+
+function percent(p: Problems, path: string, value: unknown): number {
+    const text = typeof value === "number" ? String(value) : value;
+    if (typeof text !== "string" || !pattern.PERCENT.test(text) || Number(text) >= 100) {
+        const hint = Number(text) === 100 ? " (100% is a deploy: set release.live to the passive color)" : "";
+        p.add(path, `is ${describe(value)}; allowed: a number from 0 to 99.99 with at most two decimals${hint}`);
+        return 0;
+    }
+    return Number(text);
+}
+
+export function servers(p: Problems, value: unknown, workerRoles: string[]): ServerConfig[] {
+    if (!Array.isArray(value) || value.length === 0) {
+        p.add("servers", `is ${describe(value)}; allowed: a non-empty list of { name, host, primary?, workers? }`);
+        return [];
+    }
+    const list = value.map((entry, i) => server(p, `servers[${i}]`, entry, workerRoles));
+    duplicates(list.map((s) => s.name)).forEach((name) => p.add("servers", `names ${name} twice; allowed: unique names`));
+    duplicates(list.map((s) => s.host)).forEach((host) => p.add("servers", `lists host ${host} twice; allowed: unique hosts`));
+    const primaries = list.filter((s) => s.primary).map((s) => s.name);
+    if (primaries.length !== 1) {
+        p.add("servers", `has ${primaries.length} primary servers (${primaries.join(", ") || "none"}); allowed: exactly one with primary: true`);
+    }
+    return list;
+}
+
+function server(p: Problems, path: string, value: unknown, workerRoles: string[]): ServerConfig {
+    const s = object(p, path, value, ["name", "host", "primary", "workers"]);
+    const primary = s.primary === undefined ? false : s.primary;
+    if (typeof primary !== "boolean") {
+        p.add(`${path}.primary`, `is ${describe(primary)}; allowed: true, false`);
+    }
+    const workers = s.workers === undefined ? [] : s.workers;
+    if (!Array.isArray(workers)) {
+        p.add(`${path}.workers`, `is ${describe(workers)}; allowed: a list of roles defined in portal:workers`);
+    } else {
+        workers.forEach((role, i) => {
+            if (typeof role !== "string" || !workerRoles.includes(role)) {
+                p.add(`${path}.workers[${i}]`, `is ${describe(role)}, a worker role with no command; allowed: ${workerRoles.join(", ") || "(portal:workers defines none)"}`);
+            }
+        });
+    }
+    return {
+        name: matching(p, `${path}.name`, s.name, pattern.NAME, "lowercase letters, digits and '-', starting with a letter, at most 63"),
+        host: matching(p, `${path}.host`, s.host, pattern.HOST, "a hostname or IPv4 address"),
+        primary: primary === true,
+        workers: Array.isArray(workers) ? (workers as string[]) : [],
+    };
+}
+
+export function ssh(p: Problems, value: unknown): SshConfig {
+    const s = object(p, "ssh", value, ["user", "port"], false);
+    return {
+        user: s.user === undefined ? "deploy" : matching(p, "ssh.user", s.user, pattern.UNIX_USER, "a Unix user name: [a-z_][a-z0-9_-]{0,31}"),
+        port: s.port === undefined ? 22 : integer(p, "ssh.port", s.port, 1, 65535),
+    };
+}
+
+export function app(p: Problems, value: unknown): AppConfig {
+    const a = object(p, "app", value, ["port", "healthPath", "hostPorts", "upstreamHost", "bindAddress", "env", "migrate", "healthTimeoutSeconds"]);
+    const ports = object(p, "app.hostPorts", a.hostPorts, COLOR_LIST);
+    const hostPorts = {
+        blue: integer(p, "app.hostPorts.blue", ports.blue, 1, 65535),
+        green: integer(p, "app.hostPorts.green", ports.green, 1, 65535),
+    };
+    if (ports.blue !== undefined && hostPorts.blue === hostPorts.green) {
+        p.add("app.hostPorts", `gives blue and green the same port ${hostPorts.blue}; allowed: two different ports`);
+    }
+    const envValue = object(p, "app.env", a.env, null, false);
+    const env: Record<string, string> = {};
+    for (const [key, v] of Object.entries(envValue)) {
+        env[key] = matching(p, `app.env.${key}`, v, pattern.ENV_VALUE, "a string without newline or NUL");
+        matching(p, `app.env.${key}`, key, pattern.ENV_NAME, "an environment variable name: [A-Za-z_][A-Za-z0-9_]*");
+    }
+    return {
+        port: integer(p, "app.port", a.port, 1, 65535),
+        healthPath: matching(p, "app.healthPath", a.healthPath, pattern.URL_PATH, "a URL path starting with '/': letters, digits, '.', '_', '~', '-', '/'"),
+        hostPorts,
+        upstreamHost: a.upstreamHost === undefined ? "127.0.0.1" : matching(p, "app.upstreamHost", a.upstreamHost, pattern.HOST, "a hostname or IPv4 address"),
+        bindAddress: a.bindAddress === undefined ? "127.0.0.1" : matching(p, "app.bindAddress", a.bindAddress, pattern.IPV4, "an IPv4 address such as 127.0.0.1"),
+        env,
+        migrate: words(p, "app.migrate", a.migrate, false),
+        healthTimeoutSeconds: a.healthTimeoutSeconds === undefined ? 120 : integer(p, "app.healthTimeoutSeconds", a.healthTimeoutSeconds, 1, 3600),
+    };
+}
+
+export function workers(p: Problems, value: unknown): Record<string, WorkerConfig> {
+    if (value === undefined) {
+        return {};
+    }
+    if (!isObject(value)) {
+        p.add("workers", `is ${describe(value)}; allowed: an object of role: { command: [...] }`);
+        return {};
+    }
+    const result: Record<string, WorkerConfig> = {};
+    for (const [role, spec] of Object.entries(value)) {
+        matching(p, `workers.${role}`, role, pattern.NAME, "a role name of lowercase letters, digits and '-'");
+        const w = object(p, `workers.${role}`, spec, ["command"]);
+        result[role] = { command: words(p, `workers.${role}.command`, w.command, true) };
+    }
+    return result;
+}
+
+export function nginx(p: Problems, value: unknown): NginxConfig {
+    const n = object(p, "nginx", value, ["mode", "confDir", "test", "reload", "canary", "site", "image"], false);
+    const allowedCommand = "plain words of letters, digits and _ . / = : @ - separated by single spaces, e.g. 'sudo nginx -s reload'";
+    return {
+        mode: n.mode === undefined ? DEFAULT_ROUTE_MODE : oneOf(p, "nginx.mode", n.mode, ["state", "reload"] as const),
+        confDir: n.confDir === undefined ? "/etc/nginx/portal" : absolutePath(p, "nginx.confDir", n.confDir),
+        test: n.test === undefined ? "nginx -t" : matching(p, "nginx.test", n.test, pattern.COMMAND_WORDS, allowedCommand),
+        reload: n.reload === undefined ? "nginx -s reload" : matching(p, "nginx.reload", n.reload, pattern.COMMAND_WORDS, allowedCommand),
+        canary: canaryRouting(p, n.canary),
+        site: n.site === undefined ? undefined : site(p, n.site),
+        image: n.image === undefined ? "nginx:1.27-alpine" : matching(p, "nginx.image", n.image, pattern.IMAGE_WITH_TAG, "a Docker image reference with a tag, e.g. nginx:1.27-alpine"),
+    };
+}
+
+function site(p: Problems, value: unknown): NginxSiteConfig {
+    const s = object(p, "nginx.site", value, ["address", "live", "passive"]);
+    const result = {
+        address: s.address === undefined ? "127.0.0.1" : matching(p, "nginx.site.address", s.address, pattern.IPV4, "an IPv4 address such as 127.0.0.1 or 0.0.0.0"),
+        live: integer(p, "nginx.site.live", s.live, 1, 65535),
+        passive: integer(p, "nginx.site.passive", s.passive, 1, 65535),
+    };
+    if (s.live !== undefined && result.live === result.passive) {
+        p.add("nginx.site", `gives the live and passive listeners the same port ${result.live}; allowed: two different ports`);
+    }
+    return result;
+}
+
+function canaryRouting(p: Problems, value: unknown): CanaryRoutingConfig {
+    const c = object(p, "nginx.canary", value, ["mode", "cookie"], false);
+    return {
+        mode: c.mode === undefined ? "request" : oneOf(p, "nginx.canary.mode", c.mode, ["request", "sticky"] as const),
+        cookie: c.cookie === undefined ? "portal_client" : matching(p, "nginx.canary.cookie", c.cookie, pattern.NGINX_NAME, "a cookie name of letters, digits and '_'"),
+    };
+}
+
+function duplicates(values: string[]): string[] {
+    const seen = new Set<string>();
+    const twice = new Set<string>();
+    for (const v of values) {
+        if (v !== "" && seen.has(v)) twice.add(v);
+        seen.add(v);
+    }
+    return [...twice];
+}
+
+function describe(value: unknown): string {
+    if (value === undefined) return "missing";
+    if (typeof value === "string") return JSON.stringify(value);
+    return JSON.stringify(value) ?? String(value);
+}

@@ -1,0 +1,46 @@
+// The grammars every value must match before it reaches a shell command, a file path,
+// a Docker reference or an nginx file. Anything outside them is refused, not escaped.
+
+/** Server names and worker roles: also used in resource names and container names. */
+export const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** A DNS hostname or a dotted IPv4 address. */
+export const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+export const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
+
+export const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/** Docker's tag grammar. */
+export const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+const DOMAIN_PART = "[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?";
+const PATH_PART = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+/** Docker's repository grammar: optional registry host[:port]/, then lowercase path parts; no tag, no digest. */
+export const IMAGE_REPOSITORY = new RegExp(
+    `^(?:${DOMAIN_PART}(?:\\.${DOMAIN_PART})*(?::[0-9]+)?/)?${PATH_PART}(?:/${PATH_PART})*$`,
+);
+
+/** A repository with a tag, e.g. nginx:1.27-alpine. */
+export const IMAGE_WITH_TAG = new RegExp(`${IMAGE_REPOSITORY.source.slice(0, -1)}:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`);
+
+/** An absolute path without '..' segments, empty segments or characters a shell or nginx would interpret. */
+export const ABSOLUTE_PATH = /^(?!.*(?:^|\/)\.\.?(?:\/|$))(?!.*\/\/)\/[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
+
+/** The path part of a health URL. */
+export const URL_PATH = /^\/[A-Za-z0-9._~\/-]*$/;
+
+/** A command given as plain words (nginx test and reload): split on single spaces, never interpreted by a shell. */
+export const COMMAND_WORDS = /^[A-Za-z0-9_.\/=:@-]+(?: [A-Za-z0-9_.\/=:@-]+)*$/;
+
+/** One argv word; it is shell-quoted before use, so only newline and NUL are refused. */
+export const ARGV_WORD = /^[^\n\r\0]+$/;
+
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const ENV_VALUE = /^[^\n\r\0]*$/;
+
+/** An nginx variable suffix such as a cookie name ($cookie_NAME). */
+export const NGINX_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A percentage with at most two decimals. */
+export const PERCENT = /^\d{1,3}(?:\.\d{1,2})?$/;

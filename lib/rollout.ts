@@ -1,0 +1,131 @@
+// The rollout model: from a validated config to what each server must run and route.
+// This is the single place that decides stages, which containers exist, which are
+// protected, where each upstream points and what each notification says.
+
+import { COLORS, type Color, type PortalConfig, type ReleaseConfig, type ServerConfig, type SplitMode } from "./config";
+
+export type Stage = "steady" | "prepared";
+
+/** steady: passive == live; prepared: the passive color carries a new release, live untouched. */
+export function stageOf(release: ReleaseConfig): Stage {
+    return release.passive === release.live ? "steady" : "prepared";
+}
+
+export function otherColor(color: Color): Color {
+    return color === "blue" ? "green" : "blue";
+}
+
+export function imageRef(repository: string, tag: string): string {
+    return `${repository}:${tag}`;
+}
+
+/** One color's container on a server. */
+export interface ColorRun {
+    color: Color;
+    tag: string;
+    image: string;
+    hostPort: number;
+    /** Protected containers serve live traffic: Pulumi refuses to replace or delete them. */
+    protect: boolean;
+}
+
+/** Every color that has a tag runs a container; the old color keeps running for an instant rollback. */
+export function colorRuns(config: PortalConfig): ColorRun[] {
+    const { release } = config;
+    return COLORS.filter((color) => release.tags[color] !== undefined).map((color) => ({
+        color,
+        tag: release.tags[color]!,
+        image: imageRef(config.image, release.tags[color]!),
+        hostPort: config.app.hostPorts[color],
+        protect: servesLiveTraffic(release, color),
+    }));
+}
+
+/** The live color, and the passive color while a canary sends it a share of live traffic. */
+export function servesLiveTraffic(release: ReleaseConfig, color: Color): boolean {
+    return color === release.live || (color === release.passive && release.canary > 0);
+}
+
+export interface CanarySplit {
+    color: Color;
+    percent: number;
+    mode: SplitMode;
+    cookie: string;
+}
+
+/** Where the live upstream sends traffic: its color, and a canary share to the passive color. */
+export interface LiveRoute {
+    color: Color;
+    canary?: CanarySplit;
+}
+
+export function liveRoute(config: PortalConfig): LiveRoute {
+    const { release } = config;
+    if (release.canary === 0) {
+        return { color: release.live };
+    }
+    const { mode, cookie } = config.nginx.canary;
+    return { color: release.live, canary: { color: release.passive, percent: release.canary, mode, cookie } };
+}
+
+export interface PassiveRoute {
+    color: Color;
+}
+
+export function passiveRoute(config: PortalConfig): PassiveRoute {
+    return { color: config.release.passive };
+}
+
+/** One migration per tagged color, on the primary server; it runs again only when that color's tag changes. */
+export interface MigrationRun {
+    color: Color;
+    tag: string;
+    image: string;
+    args: string[];
+}
+
+export function migrationRuns(config: PortalConfig): MigrationRun[] {
+    if (config.app.migrate.length === 0) {
+        return [];
+    }
+    return colorRuns(config).map(({ color, tag, image }) => ({ color, tag, image, args: config.app.migrate }));
+}
+
+export interface WorkerRun {
+    role: string;
+    command: string[];
+    tag: string;
+    image: string;
+}
+
+/** Workers run on the live tag: they change on deploy and rollback, never on prepare. */
+export function workerRuns(config: PortalConfig, server: ServerConfig): WorkerRun[] {
+    const tag = config.release.tags[config.release.live]!;
+    return server.workers.map((role) => ({
+        role,
+        command: config.workers[role].command,
+        tag,
+        image: imageRef(config.image, tag),
+    }));
+}
+
+function describeColor(release: ReleaseConfig, color: Color): string {
+    return `${color} (${release.tags[color]})`;
+}
+
+/**
+ * The message sent after the passive upstream is switched. It depends on the passive
+ * color and tag only, so a deploy (which leaves the passive upstream alone) sends none.
+ */
+export function passiveNotice(release: ReleaseConfig, serverName: string): string {
+    return `${describeColor(release, release.passive)} prepared on ${serverName}`;
+}
+
+/** The message sent after the live upstream is switched and the workers restarted. */
+export function liveNotice(release: ReleaseConfig, serverName: string): string {
+    const live = `${describeColor(release, release.live)} live on ${serverName}`;
+    if (release.canary > 0) {
+        return `${live}, ${release.canary}% canary to ${describeColor(release, release.passive)}`;
+    }
+    return live;
+}

@@ -1,0 +1,167 @@
+// Reads a Pulumi.<stack>.yaml text and edits the values of its `portal:release` block in
+// place. Each changed scalar is replaced in the source text at the range the `yaml`
+// Document reports for it (a missing key is added as one line among its siblings), so
+// comments, key order, quoting and every other byte survive. The result is then checked
+// against the same edit made with the Document API (setIn): both must mean the same YAML.
+
+import { isDeepStrictEqual } from "node:util";
+import { isMap, isNode, isScalar, parseDocument, type Document, type Scalar, type YAMLMap } from "yaml";
+import type { RawConfig } from "./config";
+import { readRawConfig } from "./rawConfig";
+import type { ReleaseChange } from "./releaseTransitions";
+
+export const RELEASE_PATH = ["config", "portal:release"] as const;
+
+/** The stack file cannot be read or edited safely; the message says why. */
+export class StackFileError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "StackFileError";
+    }
+}
+
+/** The full config key of a path below `portal:release`, e.g. `portal:release.tags.green`. */
+export function releaseKey(path: readonly string[]): string {
+    return ["portal:release", ...path].join(".");
+}
+
+function parseStackText(text: string): Document {
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) {
+        throw new StackFileError(`not valid YAML: ${doc.errors.map((e) => e.message).join("\n")}`);
+    }
+    return doc;
+}
+
+function isSecureValue(value: unknown): boolean {
+    return typeof value === "object" && value !== null && "secure" in value;
+}
+
+/**
+ * The `portal:` config as the program sees it (keys without the prefix, secrets left out):
+ * each value goes through the same text form Pulumi hands the program.
+ */
+export function portalRawConfig(text: string): RawConfig {
+    const config = (parseStackText(text).toJS() as { config?: Record<string, unknown> } | null)?.config ?? {};
+    const flat: Record<string, string> = {};
+    for (const [key, value] of Object.entries(config)) {
+        if (isSecureValue(value)) continue;
+        flat[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return readRawConfig(flat);
+}
+
+interface TextEdit {
+    start: number;
+    end: number;
+    text: string;
+    /** Depth of the edited key (tags.green: 2). */
+    depth: number;
+}
+
+function quoted(value: string, node: Scalar | undefined): string {
+    return node?.type === "QUOTE_SINGLE" ? `'${value}'` : JSON.stringify(value);
+}
+
+/** Tags are always quoted (a tag like 2020.08 must stay a string); other values keep their node's style. */
+function renderValue(change: ReleaseChange, node: Scalar | undefined): string {
+    const value = change.after;
+    if (typeof value === "number") {
+        return String(value);
+    }
+    const isTag = change.path[0] === "tags";
+    const wasQuoted = node?.type === "QUOTE_SINGLE" || node?.type === "QUOTE_DOUBLE";
+    return isTag || wasQuoted ? quoted(value, node) : value;
+}
+
+function columnOf(text: string, offset: number): number {
+    return offset - (text.lastIndexOf("\n", offset - 1) + 1);
+}
+
+function lineBreakOf(text: string): string {
+    return text.includes("\r\n") ? "\r\n" : "\n";
+}
+
+/** Where a new last line of a block map goes: at the start of the line after its content. */
+function lineStartAfter(text: string, offset: number): { at: number; prefix: string } {
+    if (offset > 0 && text[offset - 1] === "\n") {
+        return { at: offset, prefix: "" };
+    }
+    const newline = text.indexOf("\n", offset);
+    return newline === -1 ? { at: text.length, prefix: lineBreakOf(text) } : { at: newline + 1, prefix: "" };
+}
+
+/** A new last entry of a flow mapping `{a: 1}`: written right after the last value. */
+function flowInsertion(map: YAMLMap, key: string, value: string, depth: number): TextEdit {
+    const last = map.items[map.items.length - 1];
+    const lastEnd = isNode(last?.value) ? last.value.range?.[1] : undefined;
+    if (last === undefined && map.range) {
+        const at = map.range[0] + 1;
+        return { start: at, end: at, text: `${key}: ${value}`, depth };
+    }
+    if (lastEnd === undefined) {
+        throw new StackFileError(`cannot add ${key} to this flow mapping; edit it by hand`);
+    }
+    return { start: lastEnd, end: lastEnd, text: `, ${key}: ${value}`, depth };
+}
+
+/** A new last entry of `map`, in the map's own style and indentation. */
+function insertion(text: string, map: YAMLMap, key: string, value: string, depth: number): TextEdit {
+    if (map.flow) {
+        return flowInsertion(map, key, value, depth);
+    }
+    const firstKey = map.items[0]?.key;
+    if (!isScalar(firstKey) || !firstKey.range || !map.range) {
+        throw new StackFileError(`cannot add ${key} to this mapping; edit it by hand`);
+    }
+    const indent = " ".repeat(columnOf(text, firstKey.range[0]));
+    const { at, prefix } = lineStartAfter(text, map.range[1]);
+    return { start: at, end: at, text: `${prefix}${indent}${key}: ${value}${lineBreakOf(text)}`, depth };
+}
+
+function editFor(doc: Document, text: string, change: ReleaseChange): TextEdit {
+    const mapPath = [...RELEASE_PATH, ...change.path.slice(0, -1)];
+    const key = change.path[change.path.length - 1];
+    const map = doc.getIn(mapPath, true);
+    if (!isMap(map)) {
+        throw new StackFileError(`${releaseKey(change.path.slice(0, -1))} is not a YAML mapping in the file; edit it by hand`);
+    }
+    const pair = map.items.find((item) => isScalar(item.key) && item.key.value === key);
+    if (pair === undefined) {
+        return insertion(text, map, key, renderValue(change, undefined), change.path.length);
+    }
+    const node = pair.value;
+    if (!isScalar(node) || !node.range || node.value === null) {
+        throw new StackFileError(`${releaseKey(change.path)} is not a plain value in the file (alias or collection); edit it by hand`);
+    }
+    return { start: node.range[0], end: node.range[1], text: renderValue(change, node), depth: change.path.length };
+}
+
+/**
+ * Applies the edits from the end of the text backwards so earlier offsets stay valid.
+ * Insertions at one offset end up deeper key first, then in the order of the changes.
+ */
+function splice(text: string, edits: TextEdit[]): string {
+    const lastFirst = edits.map((edit, order) => ({ edit, order })).sort((a, b) => b.edit.start - a.edit.start || a.edit.depth - b.edit.depth || b.order - a.order);
+    return lastFirst.reduce((result, { edit }) => result.slice(0, edit.start) + edit.text + result.slice(edit.end), text);
+}
+
+/** The same edit through the Document API: what the spliced text must mean. */
+function expectedMeaning(text: string, changes: readonly ReleaseChange[]): unknown {
+    const doc = parseStackText(text);
+    for (const change of changes) {
+        doc.setIn([...RELEASE_PATH, ...change.path], change.after);
+    }
+    return doc.toJS();
+}
+
+/** Returns `text` with the release changes applied; only the changed scalars (or added lines) differ. */
+export function applyReleaseChanges(text: string, changes: readonly ReleaseChange[]): string {
+    const doc = parseStackText(text);
+    const edited = splice(text, changes.map((change) => editFor(doc, text, change)));
+    const result = parseDocument(edited);
+    if (result.errors.length > 0 || !isDeepStrictEqual(result.toJS(), expectedMeaning(text, changes))) {
+        throw new StackFileError("editing the release block in place would change more than the release values; edit it by hand");
+    }
+    return edited;
+}

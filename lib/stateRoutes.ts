@@ -1,0 +1,55 @@
+// Renders the reload-free ("state") routing mode. nginx's config is static: one upstream
+// per color (upstreams.conf) and router.conf, which loads the njs router and defines
+// $portal_live / $portal_passive from it. The router reads live.state and passive.state
+// (small JSON files) on every request, so a switch is an atomic rename of one state file:
+// no reload, no worker restart, no reset keep-alive connection.
+
+import type { CanarySplit, LiveRoute, PassiveRoute } from "./rollout";
+import { upstreamName } from "./nginxRoutes";
+
+export const ROUTER_FILE = "router.conf";
+export const ROUTER_SCRIPT = "portal-router.js";
+export const LIVE_STATE_FILE = "live.state";
+export const PASSIVE_STATE_FILE = "passive.state";
+
+/** The canary share in basis points (1 = 0.01%), the router's integer unit. */
+export function basisPoints(percent: number): number {
+    return Math.round(percent * 100);
+}
+
+export interface CanaryState {
+    upstream: string;
+    basisPoints: number;
+    sticky: boolean;
+    cookie: string;
+}
+
+export interface RouteState {
+    upstream: string;
+    canary?: CanaryState;
+}
+
+function canaryState(canary: CanarySplit): CanaryState {
+    return { upstream: upstreamName(canary.color), basisPoints: basisPoints(canary.percent), sticky: canary.mode === "sticky", cookie: canary.cookie };
+}
+
+export function renderLiveState(route: LiveRoute): string {
+    const state: RouteState = { upstream: upstreamName(route.color) };
+    if (route.canary) state.canary = canaryState(route.canary);
+    return JSON.stringify(state) + "\n";
+}
+
+export function renderPassiveState(route: PassiveRoute): string {
+    return JSON.stringify({ upstream: upstreamName(route.color) } satisfies RouteState) + "\n";
+}
+
+/** Loads the router (shipped with the scripts) and tells it where the state files are. */
+export function renderRouterConf(confDir: string, scriptsDir: string): string {
+    return (
+        "# Managed by Pulumi (project portal): reload-free routing through the njs router.\n" +
+        `js_import portal_router from ${scriptsDir}/${ROUTER_SCRIPT};\n` +
+        `js_var $portal_state_dir ${confDir};\n` +
+        "js_set $portal_live portal_router.live;\n" +
+        "js_set $portal_passive portal_router.passive;\n"
+    );
+}
