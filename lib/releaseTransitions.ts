@@ -112,7 +112,7 @@ function prepare(release: ReleaseConfig, tag: string): Transition {
  */
 function rollback(release: ReleaseConfig): Transition {
     const color = rollbackColor(release)!;
-    const note = `${color} (${release.tags[color]}) goes live directly, without a prepare stage; after an abort that is the aborted release`;
+    const note = `${color} (${release.tags[color]}) goes live directly, with no prepare stage; check it is the release you want back (after an abort, ${color} holds the aborted release)`;
     return { ok: true, release: { ...release, live: color, passive: color, canary: 0 }, notes: [note] };
 }
 

@@ -74,11 +74,20 @@ export async function evaluate(stackConfig: StackConfig, secretConfig: Record<st
         seen.push({ resource: args.resource, type: args.type, name: args.name, opts: args.opts });
         return undefined;
     };
-    const outputs = portalProgram({ transformations: [capture] });
-
-    // Wait until every declared resource has registered with the mock monitor.
-    const urns = await Promise.all(seen.map((s) => urnOf(s.resource)));
-    await new Promise((r) => setImmediate(r));
+    // The SDK captures a stack trace for every promise it makes; under ts-node's source maps
+    // that dominates the run. Offline they serve nothing, so keep them empty meanwhile.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    let urns: string[];
+    let outputs: ProgramOutputs;
+    try {
+        outputs = portalProgram({ transformations: [capture] });
+        // Wait until every declared resource has registered with the mock monitor.
+        urns = await Promise.all(seen.map((s) => urnOf(s.resource)));
+        await new Promise((r) => setImmediate(r));
+    } finally {
+        Error.stackTraceLimit = stackTraceLimit;
+    }
     const urnByResource = new Map(seen.map((s, i) => [s.resource, urns[i]]));
     const resources = new Map<string, DeclaredResource>();
     for (const [i, s] of seen.entries()) {

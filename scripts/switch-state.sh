@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Atomically replace a routing state file (reload-free mode) with the content on stdin.
+# The njs router reads it on every request, so the next request follows the new state:
+# nginx is neither tested nor reloaded, and no connection is touched. A crash at any
+# point leaves either the old or the new file, never a partial one; re-running converges.
+# usage: switch-state.sh TARGET   (one JSON object on stdin)
+set -euo pipefail
+
+readonly PROG="switch-state"
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+if [[ "$#" -ne 1 || -z "$1" || "$1" == */ ]]; then
+  printf '%s: usage: %s.sh TARGET  (state JSON on stdin)\n' "$PROG" "$PROG" >&2
+  exit 2
+fi
+target="$1"
+dir="$(dirname -- "$target")"
+base="$(basename -- "$target")"
+if [[ ! -d "$dir" ]]; then
+  log "directory $dir does not exist"
+  exit 1
+fi
+
+tmp="$(mktemp -- "$dir/.$base.tmp.XXXXXX")"
+trap 'rm -f -- "$tmp"' EXIT
+cat >"$tmp"
+# The router refuses anything but one JSON object; refuse it here too, before the rename.
+if ! head -c 1 -- "$tmp" | grep -q '{' || [[ "$(wc -l <"$tmp")" -gt 1 ]]; then
+  log "refusing $target: the new state is not one JSON object on one line"
+  exit 1
+fi
+chmod 0644 -- "$tmp"
+sync -- "$tmp" 2>/dev/null || true
+mv -f -- "$tmp" "$target"
+log "$target now $(cat -- "$target")"

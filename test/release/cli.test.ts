@@ -1,0 +1,214 @@
+// The release helper as operators run it (in-process): each verb's edit of a copy of the
+// production stack file, line for line; every refusal leaves the file byte-identical.
+
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { runRelease } from "../../bin/release";
+import { GREEN_TAG, LIVE_TAG, NEW_TAG, PRODUCTION, STEADY, releaseBlock, stackDir, withLines, type StackDir } from "./fixtures";
+
+const PREPARED_CANARY_5 = withLines(PRODUCTION, { "    canary: 0": "    canary: 5" });
+/** Steady on blue with no green tag at all: nothing to roll back to. */
+const STEADY_BLUE_ONLY = STEADY.replace(`      green: "${GREEN_TAG}"\n`, "");
+
+describe("release helper (bin/release.ts)", () => {
+    const dirs: StackDir[] = [];
+    function stackWith(text: string): StackDir {
+        const s = stackDir(text);
+        dirs.push(s);
+        return s;
+    }
+    afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+
+    it("fixtures: the blue-only variant really lacks a green tag", () => {
+        assert.deepEqual(releaseBlock(STEADY_BLUE_ONLY), { tags: { blue: LIVE_TAG }, live: "blue", passive: "blue", canary: 0 });
+    });
+
+    describe("each verb's edit", () => {
+        it("prepare: puts the tag on green, makes it passive; nothing else in the file changes", () => {
+            const s = stackWith(STEADY);
+            const r = s.release(["prepare", NEW_TAG]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(s.read(), withLines(STEADY, { [`      green: "${GREEN_TAG}"`]: `      green: "${NEW_TAG}"`, "    passive: blue": "    passive: green" }));
+            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: NEW_TAG }, live: "blue", passive: "green", canary: 0 });
+            assert.match(r.stdout, /portal:release\.tags\.green {2}"2020\.08\.07-1" → "2020\.08\.08-1"/);
+            assert.match(r.stdout, /portal:release\.passive {5}blue → green/);
+            assert.match(r.stdout, /\n {2}pulumi preview -s production\n {2}pulumi up -s production\n/);
+            assert.equal(r.stderr, "");
+        });
+
+        it("prepare with the live tag: allowed for a config-only change, with a note", () => {
+            const s = stackWith(STEADY);
+            const r = s.release(["prepare", LIVE_TAG]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: LIVE_TAG }, live: "blue", passive: "green", canary: 0 });
+            assert.match(r.stdout, /note: 2020\.08\.06-1 is also the live tag/);
+        });
+
+        it("canary: sets the share, only that line changes", () => {
+            const s = stackWith(PRODUCTION);
+            const r = s.release(["canary", "0.5"]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(s.read(), withLines(PRODUCTION, { "    canary: 0": "    canary: 0.5" }));
+            assert.match(r.stdout, /portal:release\.canary {2}0 → 0\.5\n/);
+        });
+
+        it("canary with the current share: nothing to change, file untouched", () => {
+            const s = stackWith(PREPARED_CANARY_5);
+            const r = s.release(["canary", "5"]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.match(r.stdout, /nothing to change/);
+            assert.equal(s.read(), PREPARED_CANARY_5);
+        });
+
+        it("deploy: live := passive, canary 0", () => {
+            const s = stackWith(PREPARED_CANARY_5);
+            const r = s.release(["deploy"]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(s.read(), withLines(PRODUCTION, { "    live: blue": "    live: green" }));
+            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: GREEN_TAG }, live: "green", passive: "green", canary: 0 });
+        });
+
+        it("abort: passive := live, canary 0, the prepared tag stays", () => {
+            const s = stackWith(PREPARED_CANARY_5);
+            const r = s.release(["abort"]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(s.read(), STEADY);
+            assert.match(r.stdout, /portal:release\.passive {2}green → blue\n {2}portal:release\.canary {3}5 → 0\n/);
+        });
+
+        it("rollback: live := passive := the other color", () => {
+            const s = stackWith(STEADY);
+            const r = s.release(["rollback"]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(s.read(), withLines(STEADY, { "    live: blue": "    live: green", "    passive: blue": "    passive: green" }));
+            assert.match(r.stdout, /note: green \(2020\.08\.07-1\) goes live directly/);
+        });
+
+        it("keeps the file's comments and mode, and leaves no temp file behind", () => {
+            const s = stackWith(STEADY);
+            fs.chmodSync(s.file, 0o640);
+            assert.equal(s.release(["prepare", NEW_TAG]).code, 0);
+            const comments = (text: string) => text.split("\n").filter((line) => line.trimStart().startsWith("#"));
+            assert.equal(comments(s.read()).length, 5);
+            assert.deepEqual(comments(s.read()), comments(STEADY));
+            assert.equal(fs.statSync(s.file).mode & 0o777, 0o640);
+            assert.deepEqual(fs.readdirSync(s.dir), [path.basename(s.file)]);
+        });
+
+        it("replaces the file by a rename (a new inode), never rewriting it in place", () => {
+            const s = stackWith(STEADY);
+            const before = fs.statSync(s.file).ino;
+            assert.equal(s.release(["prepare", NEW_TAG]).code, 0);
+            assert.notEqual(fs.statSync(s.file).ino, before);
+        });
+    });
+
+    describe("status", () => {
+        it("shows stage, colors, tags, canary and the legal verbs; writes nothing", () => {
+            const s = stackWith(PREPARED_CANARY_5);
+            const r = s.release(["status"]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(
+                r.stdout,
+                [
+                    "stack production: prepared",
+                    "  live:    blue (2020.08.06-1)",
+                    "  passive: green (2020.08.07-1)",
+                    "  canary:  5%",
+                    "  tags:    blue=2020.08.06-1 green=2020.08.07-1",
+                    "legal now: canary <percent>, deploy, abort",
+                    "",
+                ].join("\n"),
+            );
+            assert.equal(s.read(), PREPARED_CANARY_5);
+            assert.match(stackWith(STEADY).release(["status"]).stdout, /: steady\n[\s\S]*legal now: prepare <tag>, rollback\n$/);
+        });
+    });
+
+    describe("--dry-run", () => {
+        it("prints the same changes and writes nothing", () => {
+            const real = stackWith(STEADY).release(["prepare", NEW_TAG]);
+            const s = stackWith(STEADY);
+            const dry = s.release(["prepare", NEW_TAG, "--dry-run"]);
+            assert.equal(dry.code, 0, dry.stderr);
+            assert.equal(s.read(), STEADY);
+            assert.deepEqual(fs.readdirSync(s.dir), [path.basename(s.file)]);
+            assert.match(dry.stdout, /^dry run: prepare 2020\.08\.08-1/);
+            assert.match(dry.stdout, /nothing written \(dry run\)/);
+            const changeLines = (out: string) => out.split("\n").filter((l) => l.includes("→") || l.includes("pulumi "));
+            assert.deepEqual(changeLines(dry.stdout), changeLines(real.stdout));
+            assert.equal(changeLines(dry.stdout).length, 4);
+        });
+    });
+
+    describe("refusals: exit 1 with the reason, file byte-identical", () => {
+        const refusals: [string, string, string[], RegExp][] = [
+            ["prepare when prepared", PRODUCTION, ["prepare", NEW_TAG], /cannot prepare 2020\.08\.08-1: prepare needs a steady release and this one is prepared/],
+            ["canary when steady", STEADY, ["canary", "5"], /cannot canary 5: canary needs a prepared release and this one is steady/],
+            ["canary 100", PRODUCTION, ["canary", "100"], /cannot canary 100: 100% is a deploy, not a canary: run deploy/],
+            ["canary 101", PRODUCTION, ["canary", "101"], /cannot canary 101: 101 is over 99\.99/],
+            ["canary 0.123", PRODUCTION, ["canary", "0.123"], /cannot canary 0\.123: "0\.123" is not a percentage from 0 to 99\.99 with at most two decimals/],
+            ["canary -1", PRODUCTION, ["canary", "-1"], /cannot canary -1: "-1" is not a percentage/],
+            ["canary abc", PRODUCTION, ["canary", "abc"], /cannot canary abc: "abc" is not a percentage/],
+            ["deploy when steady", STEADY, ["deploy"], /cannot deploy: deploy needs a prepared release and this one is steady/],
+            ["abort when steady", STEADY, ["abort"], /cannot abort: abort needs a prepared release and this one is steady/],
+            ["rollback when prepared", PRODUCTION, ["rollback"], /cannot rollback: rollback needs a steady release and this one is prepared/],
+            ["rollback without a tag on the other color", STEADY_BLUE_ONLY, ["rollback"], /cannot rollback: the other color green has no tag to roll back to/],
+            ["a tag outside Docker's grammar", STEADY, ["prepare", "bad tag!"], /cannot prepare bad tag!: "bad tag!" is not a Docker tag/],
+        ];
+        for (const [name, text, argv, reason] of refusals) {
+            it(name, () => {
+                const s = stackWith(text);
+                for (const args of [argv, [...argv, "--dry-run"]]) {
+                    const r = s.release(args);
+                    assert.equal(r.code, 1, r.stdout);
+                    assert.match(r.stderr, reason);
+                    assert.match(r.stderr, /\nstage (steady|prepared): live blue/);
+                    assert.match(r.stderr, /\nlegal now: /);
+                    assert.equal(r.stdout, "");
+                    assert.equal(s.read(), text);
+                }
+            });
+        }
+
+        it("a stack file whose config is invalid now: names the key, changes nothing", () => {
+            const text = withLines(STEADY, { "    canary: 0": "    canary: 150" });
+            const s = stackWith(text);
+            const r = s.release(["rollback"]);
+            assert.equal(r.code, 1);
+            assert.match(r.stderr, /is not a valid portal config now; fix it first:\nportal:release\.canary is 150; allowed: /);
+            assert.equal(s.read(), text);
+        });
+
+        it("a missing stack file", () => {
+            const s = stackWith(STEADY);
+            const r = runRelease(["status", "--stack", "staging"], s.dir);
+            assert.equal(r.code, 1);
+            assert.match(r.stderr, /no stack file Pulumi\.staging\.yaml/);
+        });
+    });
+
+    describe("usage: exit 2, file byte-identical", () => {
+        const usages: [string, string[], RegExp][] = [
+            ["unknown verb", ["promote", "--stack", "production"], /^unknown verb: promote\nusage: npm run release -- <verb>/],
+            ["missing verb", ["--stack", "production"], /^missing verb\nusage: /],
+            ["missing --stack", ["deploy"], /^--stack <name> is required/],
+            ["--stack without a name", ["deploy", "--stack"], /^--stack <name> is required/],
+            ["a stack name that is a path", ["deploy", "--stack", "../production"], /^--stack <name> is required/],
+            ["prepare without a tag", ["prepare", "--stack", "production"], /^prepare takes exactly one argument: prepare <tag>\n/],
+            ["deploy with an argument", ["deploy", "now", "--stack", "production"], /^deploy takes no argument/],
+            ["an unknown option", ["deploy", "--stack", "production", "--force"], /^unknown option: --force\n/],
+        ];
+        for (const [name, argv, message] of usages) {
+            it(name, () => {
+                const s = stackWith(PRODUCTION);
+                const r = runRelease(argv, s.dir);
+                assert.equal(r.code, 2);
+                assert.match(r.stderr, message);
+                assert.match(r.stderr, /\nusage: npm run release -- <verb> \[arg\] --stack <name> \[--dry-run\]\n/);
+                assert.equal(s.read(), PRODUCTION);
+            });
+        }
+    });
+});

@@ -1,0 +1,189 @@
+// switch-route.sh against a real nginx: swaps live.conf / passive.conf and
+// rolls back when `nginx -t` or the reload fails.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { httpGet, startTextServer, type TestServer } from "../support/http";
+import { startNginx, type NginxInstance } from "../support/nginx";
+import { describeResult, runScript, sleep } from "../support/run";
+
+const liveMap = (upstream: string) => `map $host $portal_live { default ${upstream}; }\n`;
+const passiveMap = (upstream: string) => `map $host $portal_passive { default ${upstream}; }\n`;
+
+describe("scripts/switch-route.sh (real nginx)", function () {
+  this.timeout(20_000);
+
+  let blue: TestServer;
+  let green: TestServer;
+  let nginx: NginxInstance;
+  let live: string;
+  let passive: string;
+
+  const portalEntries = () => fs.readdirSync(nginx.portalDir).sort();
+  const switchRoute = (target: string, content: string, reloadCmd = nginx.reloadCmd) =>
+    runScript("switch-route.sh", [target, nginx.testCmd, reloadCmd], { input: content });
+
+  before(async function () {
+    blue = await startTextServer("blue");
+    green = await startTextServer("green");
+  });
+
+  after(async function () {
+    await blue?.close();
+    await green?.close();
+  });
+
+  beforeEach(async function () {
+    nginx = await startNginx({
+      portalFiles: {
+        "upstreams.conf":
+          `upstream portal_blue { server 127.0.0.1:${blue.port}; }\n` +
+          `upstream portal_green { server 127.0.0.1:${green.port}; }\n`,
+        "live.conf": liveMap("portal_blue"),
+        "passive.conf": passiveMap("portal_blue"),
+      },
+      serverBody:
+        "location / { proxy_pass http://$portal_live; } " +
+        "location /passive/ { proxy_pass http://$portal_passive/; }",
+    });
+    live = path.join(nginx.portalDir, "live.conf");
+    passive = path.join(nginx.portalDir, "passive.conf");
+    assert.equal((await httpGet(nginx.baseUrl + "/")).body, "blue");
+    assert.equal((await httpGet(nginx.baseUrl + "/passive/")).body, "blue");
+  });
+
+  afterEach(async function () {
+    await nginx?.stop();
+  });
+
+  it("switches live traffic to green and leaves the passive route alone", async function () {
+    const r = await switchRoute(live, liveMap("portal_green"));
+    assert.equal(r.code, 0, describeResult(r));
+    assert.match(r.stderr, new RegExp(`switch-route: ${live} updated and nginx reloaded`));
+    assert.equal(fs.readFileSync(live, "utf8"), liveMap("portal_green"));
+    await nginx.waitForBody("/", "green");
+    assert.equal((await httpGet(nginx.baseUrl + "/passive/")).body, "blue");
+    assert.equal(fs.readFileSync(passive, "utf8"), passiveMap("portal_blue"));
+    assert.deepEqual(portalEntries(), ["live.conf", "passive.conf", "upstreams.conf"]);
+
+    // And the passive route can move independently of the live one.
+    const p = await switchRoute(passive, passiveMap("portal_green"));
+    assert.equal(p.code, 0, describeResult(p));
+    await nginx.waitForBody("/passive/", "green");
+    await nginx.waitForBody("/", "green");
+    const back = await switchRoute(live, liveMap("portal_blue"));
+    assert.equal(back.code, 0, describeResult(back));
+    await nginx.waitForBody("/", "blue");
+    assert.equal((await httpGet(nginx.baseUrl + "/passive/")).body, "green");
+  });
+
+  for (const [label, content, nginxMessage] of [
+    ["a syntax error", "map $host $portal_live { default portal_green; \n", /unexpected end of file/],
+    ["an unknown directive", liveMap("portal_green") + "bogus_directive on;\n", /unknown directive "bogus_directive"/],
+  ] as const) {
+    it(`rejects ${label}: restores live.conf, never reloads, keeps serving blue`, async function () {
+      const before = fs.readFileSync(live);
+      const reloadsBefore = nginx.reloadCount();
+
+      const r = await switchRoute(live, content);
+      assert.equal(r.code, 1, describeResult(r));
+      assert.match(r.stderr, nginxMessage, "nginx's own error output is passed through");
+      assert.match(r.stderr, /test failed/);
+      assert.deepEqual(fs.readFileSync(live), before, "live.conf is byte-identical to before");
+      assert.deepEqual(portalEntries(), ["live.conf", "passive.conf", "upstreams.conf"], "no temp/backup files left");
+      await sleep(300);
+      assert.equal(nginx.reloadCount(), reloadsBefore, "nginx was not reloaded");
+      assert.equal((await httpGet(nginx.baseUrl + "/")).body, "blue");
+    });
+  }
+
+  it("removes a brand-new TARGET whose content fails the test", async function () {
+    const extra = path.join(nginx.portalDir, "extra.conf");
+    const r = await switchRoute(extra, "this is not nginx config;\n");
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stderr, /unknown directive "this"/);
+    assert.equal(fs.existsSync(extra), false);
+    assert.deepEqual(portalEntries(), ["live.conf", "passive.conf", "upstreams.conf"]);
+  });
+
+  it("restores the old file when the reload command fails", async function () {
+    const before = fs.readFileSync(live);
+    const r = await switchRoute(live, liveMap("portal_green"), "false");
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stderr, /switch-route: reload failed \(false\); restored previous/);
+    assert.deepEqual(fs.readFileSync(live), before);
+    assert.deepEqual(portalEntries(), ["live.conf", "passive.conf", "upstreams.conf"]);
+    assert.equal((await httpGet(nginx.baseUrl + "/")).body, "blue");
+
+    // A real nginx reload failure (signal sent to a pid file that does not exist).
+    fs.renameSync(path.join(nginx.prefix, "nginx.pid"), path.join(nginx.prefix, "moved.pid"));
+    const r2 = await switchRoute(live, liveMap("portal_green"));
+    assert.equal(r2.code, 1, describeResult(r2));
+    assert.match(r2.stderr, /nginx\.pid/);
+    assert.deepEqual(fs.readFileSync(live), before);
+    assert.deepEqual(portalEntries(), ["live.conf", "passive.conf", "upstreams.conf"]);
+    assert.equal((await httpGet(nginx.baseUrl + "/")).body, "blue");
+  });
+
+  it("re-running with identical content tests and reloads without rewriting the file", async function () {
+    const first = await switchRoute(live, liveMap("portal_green"));
+    assert.equal(first.code, 0, describeResult(first));
+    await nginx.waitForBody("/", "green");
+    const stat = fs.statSync(live);
+    const reloads = nginx.reloadCount();
+
+    const again = await switchRoute(live, liveMap("portal_green"));
+    assert.equal(again.code, 0, describeResult(again));
+    assert.match(again.stderr, /unchanged/);
+    const stat2 = fs.statSync(live);
+    assert.equal(stat2.ino, stat.ino, "file was not replaced");
+    assert.equal(stat2.mtimeMs, stat.mtimeMs);
+    const until = Date.now() + 3000;
+    while (nginx.reloadCount() <= reloads && Date.now() < until) await sleep(50);
+    assert.equal(nginx.reloadCount(), reloads + 1, "nginx was reloaded again");
+    assert.equal((await httpGet(nginx.baseUrl + "/")).body, "green");
+    assert.deepEqual(portalEntries(), ["live.conf", "passive.conf", "upstreams.conf"]);
+  });
+
+  it("restores the old file when interrupted while the config test runs", async function () {
+    const before = fs.readFileSync(live);
+    let pid = 0;
+    const running = runScript("switch-route.sh", [live, "sleep 20", nginx.reloadCmd], {
+      input: liveMap("portal_green"),
+      detached: true,
+      onSpawn: (child) => (pid = child.pid ?? 0),
+    });
+    // Wait until the new content is in place (the test command is running), then
+    // signal the whole process group as a dropped ssh session / Ctrl-C would.
+    const until = Date.now() + 5000;
+    while (fs.readFileSync(live, "utf8") !== liveMap("portal_green") && Date.now() < until) await sleep(20);
+    assert.equal(fs.readFileSync(live, "utf8"), liveMap("portal_green"), "new content was swapped in");
+    process.kill(-pid, "SIGTERM");
+    const r = await running;
+    assert.equal(r.code, 143, describeResult(r));
+    assert.ok(r.ms < 5000, `exited promptly (${r.ms} ms)`);
+    assert.match(r.stderr, /interrupted; restoring previous/);
+    assert.deepEqual(fs.readFileSync(live), before);
+    assert.deepEqual(portalEntries(), ["live.conf", "passive.conf", "upstreams.conf"]);
+  });
+
+  it("splits commands into words without globbing or eval", async function () {
+    // '*' must reach the command literally; `$(...)` must not run.
+    const marker = path.join(nginx.prefix, "pwned");
+    const r = await runScript("switch-route.sh", [live, `test * = *`, `touch ${marker}$(id)`], {
+      input: liveMap("portal_green"),
+    });
+    assert.equal(r.code, 0, describeResult(r));
+    assert.equal(fs.existsSync(`${marker}$(id)`), true, "reload ran with the literal word");
+    assert.equal(fs.readdirSync(nginx.prefix).some((f) => f.startsWith("pwned") && f !== "pwned$(id)"), false);
+  });
+
+  it("prints a usage line and exits 2 on bad arguments", async function () {
+    for (const args of [[], [live, nginx.testCmd], [live, "", nginx.reloadCmd], [live, nginx.testCmd, "  "]]) {
+      const r = await runScript("switch-route.sh", args, { input: liveMap("portal_green") });
+      assert.equal(r.code, 2, describeResult(r));
+      assert.match(r.stderr, /^switch-route: usage: switch-route\.sh TARGET TEST_CMD RELOAD_CMD/);
+    }
+    assert.equal(fs.readFileSync(live, "utf8"), liveMap("portal_blue"));
+  });
+});
