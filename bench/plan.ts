@@ -1,6 +1,9 @@
 // npm run bench:plan — evaluates the program under the mock runtime for 1..200 generated
 // servers and prints wall time and declared resources per size (aim: 100 servers < 5 s).
+// Each size runs in a fresh process, as each `pulumi preview` does; module loading and a
+// one-server warm-up are not counted.
 
+import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { evaluate } from "../offline/evaluate";
 import { readStackFile } from "../offline/plan";
@@ -18,18 +21,36 @@ function stackWith(servers: number) {
     return { ...config, "portal:servers": list };
 }
 
-async function main(): Promise<void> {
-    const rows: { servers: number; resources: number; perServer: number; seconds: number }[] = [];
-    await evaluate(stackWith(1)); // warm-up: module loading is not the program's cost
-    for (const servers of SIZES) {
-        const start = performance.now();
-        const { resources } = await evaluate(stackWith(servers));
-        const seconds = (performance.now() - start) / 1000;
-        rows.push({ servers, resources: resources.size, perServer: Number(((resources.size - 3) / servers).toFixed(1)), seconds: Number(seconds.toFixed(2)) });
+interface Row {
+    servers: number;
+    resources: number;
+    seconds: number;
+}
+
+async function measure(servers: number): Promise<Row> {
+    await evaluate(stackWith(1));
+    const start = performance.now();
+    const { resources } = await evaluate(stackWith(servers));
+    return { servers, resources: resources.size, seconds: Number(((performance.now() - start) / 1000).toFixed(2)) };
+}
+
+function main(): void {
+    const rows: Row[] = SIZES.map((size) => {
+        const out = execFileSync(process.execPath, [...process.execArgv, __filename, "--size", String(size)], { encoding: "utf8" });
+        return JSON.parse(out) as Row;
+    });
+    console.log("| servers | resources | resources per server | seconds |");
+    console.log("|--------:|----------:|---------------------:|--------:|");
+    for (const r of rows) {
+        const perServer = r.servers > 1 ? ((r.resources - rows[0].resources) / (r.servers - 1)).toFixed(1) : "-";
+        console.log(`| ${r.servers} | ${r.resources} | ${perServer} | ${r.seconds.toFixed(2)} |`);
     }
-    console.log("servers | resources | per server | seconds");
-    for (const r of rows) console.log(`${String(r.servers).padStart(7)} | ${String(r.resources).padStart(9)} | ${String(r.perServer).padStart(10)} | ${r.seconds.toFixed(2).padStart(7)}`);
     console.log(JSON.stringify({ benchmark: "plan", rows }));
 }
 
-void main();
+const sizeArg = process.argv.indexOf("--size");
+if (sizeArg > 0) {
+    void measure(Number(process.argv[sizeArg + 1])).then((row) => process.stdout.write(JSON.stringify(row)));
+} else {
+    main();
+}

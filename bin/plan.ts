@@ -3,23 +3,42 @@
 // CLI, servers or credentials). Invalid config: the message on stderr, exit 1, no stdout.
 
 import * as fs from "node:fs";
+import { describeDiff } from "../offline/diff";
+import { evaluate } from "../offline/evaluate";
 import { planStack, readStackFile, type Plan } from "../offline/plan";
 
 function usage(message: string): never {
-    process.stderr.write(`${message}\nusage: npm run plan -- --stack <name> [--json]\n`);
+    process.stderr.write(`${message}\nusage: npm run plan -- --stack <name> [--json] [--compare <earlier stack file>]\n`);
     process.exit(2);
 }
 
-function parseArgs(argv: string[]): { stack: string; json: boolean } {
-    let stack = "";
-    let json = false;
+interface Args {
+    stack: string;
+    json: boolean;
+    /** An earlier version of the stack file: print what would change from it. */
+    compare?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+    const args: Args = { stack: "", json: false };
     for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === "--json") json = true;
-        else if (argv[i] === "--stack" && argv[i + 1]) stack = argv[++i];
+        if (argv[i] === "--json") args.json = true;
+        else if (argv[i] === "--stack" && argv[i + 1]) args.stack = argv[++i];
+        else if (argv[i] === "--compare" && argv[i + 1]) args.compare = argv[++i];
         else usage(`unknown argument: ${argv[i]}`);
     }
-    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) usage("--stack <name> is required");
-    return { stack, json };
+    if (!/^[A-Za-z0-9_.-]+$/.test(args.stack)) usage("--stack <name> is required");
+    if (args.compare !== undefined && !fs.existsSync(args.compare)) usage(`no file ${args.compare}`);
+    return args;
+}
+
+/** What `pulumi preview` would list going from the earlier stack file to the current one. */
+async function changesFrom(earlierFile: string, currentFile: string): Promise<string[]> {
+    const earlier = readStackFile(earlierFile);
+    const current = readStackFile(currentFile);
+    const before = await evaluate(earlier.config, earlier.secrets);
+    const after = await evaluate(current.config, current.secrets);
+    return describeDiff(before, after);
 }
 
 export function renderPlanText(stack: string, plan: Plan): string {
@@ -46,12 +65,18 @@ export function renderPlanText(stack: string, plan: Plan): string {
 }
 
 async function main(): Promise<void> {
-    const { stack, json } = parseArgs(process.argv.slice(2));
+    const { stack, json, compare } = parseArgs(process.argv.slice(2));
     const file = `Pulumi.${stack}.yaml`;
     if (!fs.existsSync(file)) usage(`no stack file ${file} in ${process.cwd()}`);
     try {
+        const changes = compare === undefined ? undefined : await changesFrom(compare, file);
         const plan = await planStack(readStackFile(file));
-        process.stdout.write(json ? JSON.stringify({ stack, ...plan }, null, 2) + "\n" : renderPlanText(stack, plan));
+        if (json) {
+            process.stdout.write(JSON.stringify({ stack, ...plan, ...(changes ? { changes } : {}) }, null, 2) + "\n");
+        } else {
+            const diffText = changes ? `changes from ${compare} (${changes.length} resources):\n${changes.map((l) => `  ${l}`).join("\n") || "  none"}\n` : "";
+            process.stdout.write(renderPlanText(stack, plan) + diffText);
+        }
     } catch (e) {
         process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
         process.exit(1);

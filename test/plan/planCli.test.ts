@@ -65,3 +65,27 @@ describe("offline plan CLI", function () {
         assert.match(r.stderr, /portal:release\.live is "purple"; allowed: blue, green/);
     });
 });
+
+describe("offline plan CLI --compare", function () {
+    this.timeout(60000);
+
+    it("lists what a deploy changes, marked like a preview, and nothing else", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-plan-"));
+        const before = fs.readFileSync(path.join(REPO, "Pulumi.production.yaml"), "utf8");
+        fs.writeFileSync(path.join(dir, "before.yaml"), before);
+        fs.writeFileSync(path.join(dir, "Pulumi.production.yaml"), before.replace("    live: blue\n", "    live: green\n"));
+        const r = plan(dir, "--stack", "production", "--compare", "before.yaml");
+        assert.equal(r.code, 0, r.stderr);
+        const changes = r.stdout.slice(r.stdout.indexOf("changes from before.yaml")).trim().split("\n");
+        assert.equal(changes[0], "changes from before.yaml (15 resources):");
+        assert.deepEqual(changes.slice(1, 7).map((l) => l.trim()), [
+            "+- web1-live-healthy  (create, triggers)",
+            "+- web1-compose-symlink  (triggers)",
+            "~ web1-route-live  (stdin)",
+            "~ web1-record-live  (create)",
+            "+- web1-djobs  (image, labels)",
+            "+- web1-cron  (image, labels)",
+        ]);
+        assert.ok(changes.every((l, i) => i === 0 || /^ {2}(~|\+-) web[123]-(live-healthy|compose-symlink|route-live|record-live|djobs|cron) /.test(l)), changes.join("\n"));
+    });
+});

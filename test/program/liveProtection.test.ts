@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { evaluate, type Evaluation } from "../../offline/evaluate";
-import { diff } from "../support/diff";
+import { diff } from "../../offline/diff";
 import { steadyBlue, withRelease } from "../support/stacks";
 
 const container = (e: Evaluation, name: string) => [...e.resources.values()].find((r) => r.name === name)!;

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { evaluate, type Evaluation } from "../../offline/evaluate";
-import { diff } from "../support/diff";
+import { diff } from "../../offline/diff";
 import { loadStack, withRelease } from "../support/stacks";
 
 describe("local stack (mock runtime)", function () {

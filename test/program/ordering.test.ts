@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { evaluate, type DeclaredResource, type Evaluation } from "../../offline/evaluate";
-import { nameOf } from "../support/diff";
+import { nameOf } from "../../offline/diff";
 import { steadyBlue, withRelease } from "../support/stacks";
 
 const SECRETS = { "portal:slackWebhook": "https://hooks.slack.example/T000/B000/XXXX" };

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { evaluate, type Evaluation } from "../../offline/evaluate";
-import { diff, perServer } from "../support/diff";
+import { diff, perServer } from "../../offline/diff";
 import { steadyBlue, withMode, withRelease } from "../support/stacks";
 
 const SECRETS = { "portal:slackWebhook": "https://hooks.slack.example/T000/B000/XXXX" };
