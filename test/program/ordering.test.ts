@@ -140,6 +140,24 @@ describe("rollout order and placement (mock runtime, production stack)", functio
         }
     });
 
+    it("gives no command a delete step: replacing or removing a step never undoes a switch", () => {
+        const commands = [...prepared.evaluation.resources.values()].filter((r) => r.type.startsWith("command:"));
+        assert.ok(commands.length > 40);
+        for (const c of commands) assert.equal(c.inputs.delete, undefined, `${c.name} has a delete command`);
+    });
+
+    it("exports the stage and, per server, the colors, tags and live-color file", () => {
+        assert.equal(prepared.evaluation.outputs.stage, "prepared");
+        assert.deepEqual(prepared.evaluation.outputs.servers.web2, {
+            live: "blue",
+            passive: "green",
+            liveTag: "2020.08.06-1",
+            passiveTag: "2020.08.07-1",
+            liveColorFile: "/srv/portal/live-color",
+        });
+        assert.deepEqual(Object.keys(prepared.evaluation.outputs.servers), SERVERS);
+    });
+
     it("never re-runs old migrations when only the env or secrets change", () => {
         assert.deepEqual(prepared.get("web1-green-migrate").ignoreChanges, ["stdin"]);
     });

@@ -1,0 +1,124 @@
+// The drill's nginx: the Debian binary from a private temp prefix, with a main config
+// shaped like a server's (Debian's defaults: worker_processes auto, 768 connections per
+// worker) that includes every *.conf of the portal conf dir, which starts empty: the
+// program's own scripts then write the routing files into it. A status listener on a free
+// 127.0.0.1 port tells when nginx is up. (test/support/nginx.ts runs one worker with 64
+// connections, too few for 32 concurrent clients plus their upstream connections.)
+
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { freePort, httpGet } from "../../test/support/http";
+import { NJS_MODULE } from "../../test/support/nginx";
+import { makeTempDir, removeTempDir, sleep } from "../../test/support/run";
+
+export interface DrillNginx {
+    prefix: string;
+    /** The conf dir the program writes into (nginx.confDir). */
+    confDir: string;
+    statusPort: number;
+    errorLog: string;
+    testCmd: string;
+    reloadCmd: string;
+    /** SIGHUPs the master has received so far. */
+    reloadCount(): number;
+    /** Lines of the error log at [warn] level or worse (alerts, crit, emerg, worker_connections). */
+    problems(): string[];
+    stop(): Promise<void>;
+}
+
+export interface DrillNginxOptions {
+    njs: boolean;
+    workerProcesses?: string;
+    workerConnections?: number;
+}
+
+export async function startDrillNginx(opts: DrillNginxOptions): Promise<DrillNginx> {
+    const prefix = makeTempDir("drill-nginx");
+    fs.chmodSync(prefix, 0o755); // workers run as nobody when the master is root
+    const confDir = path.join(prefix, "portal");
+    fs.mkdirSync(confDir, { mode: 0o755 });
+    const statusPort = await freePort();
+    const p = (name: string) => path.join(prefix, name);
+    const confFile = p("nginx.conf");
+    const errorLog = p("error.log");
+    fs.writeFileSync(
+        confFile,
+        [
+            ...(opts.njs ? [`load_module ${NJS_MODULE};`] : []),
+            "daemon off;",
+            "master_process on;",
+            `worker_processes ${opts.workerProcesses ?? "auto"};`,
+            `pid ${p("nginx.pid")};`,
+            `error_log ${errorLog} notice;`,
+            `events { worker_connections ${opts.workerConnections ?? 768}; }`,
+            "http {",
+            "  access_log off;",
+            "  sendfile on;",
+            "  tcp_nopush on;",
+            `  client_body_temp_path ${p("client_body_temp")};`,
+            `  proxy_temp_path ${p("proxy_temp")};`,
+            `  fastcgi_temp_path ${p("fastcgi_temp")};`,
+            `  uwsgi_temp_path ${p("uwsgi_temp")};`,
+            `  scgi_temp_path ${p("scgi_temp")};`,
+            `  include ${confDir}/*.conf;`,
+            `  server { listen 127.0.0.1:${statusPort}; location / { return 204; } }`,
+            "}",
+            "",
+        ].join("\n"),
+    );
+    const baseArgs = ["-p", `${prefix}/`, "-c", confFile, "-e", errorLog];
+    const child: ChildProcess = spawn("nginx", baseArgs, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    let exited = false;
+    const exitPromise = new Promise<void>((resolve) => child.on("exit", () => ((exited = true), resolve())));
+    child.on("error", (err) => (stderr += String(err)));
+    const readLog = () => (fs.existsSync(errorLog) ? fs.readFileSync(errorLog, "utf8") : "");
+
+    const stop = async () => {
+        if (!exited) {
+            child.kill("SIGTERM");
+            await Promise.race([exitPromise, sleep(5000)]);
+            if (!exited) {
+                child.kill("SIGKILL");
+                await exitPromise;
+            }
+        }
+        removeTempDir(prefix);
+    };
+
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+        if (exited) {
+            const log = readLog();
+            removeTempDir(prefix);
+            throw new Error(`nginx exited during startup:\n${stderr}\n${log}`);
+        }
+        try {
+            await httpGet(`http://127.0.0.1:${statusPort}/`, 1000);
+            break;
+        } catch {
+            if (Date.now() > deadline) {
+                await stop();
+                throw new Error(`nginx did not start listening on ${statusPort}:\n${stderr}`);
+            }
+            await sleep(50);
+        }
+    }
+
+    return {
+        prefix,
+        confDir,
+        statusPort,
+        errorLog,
+        testCmd: ["nginx", ...baseArgs, "-t"].join(" "),
+        reloadCmd: ["nginx", ...baseArgs, "-s", "reload"].join(" "),
+        reloadCount: () => (readLog().match(/signal 1 \(SIGHUP\) received/g) ?? []).length,
+        problems: () =>
+            readLog()
+                .split("\n")
+                .filter((l) => /\[(warn|error|crit|alert|emerg)\]/.test(l)),
+        stop,
+    };
+}

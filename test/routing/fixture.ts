@@ -1,0 +1,231 @@
+// A real nginx routing to two real color backends, set up in either switching mode the way
+// the program sets up a server: upstreams.conf from renderUpstreams(app), the listeners
+// from renderSite (one for $portal_live, one for $portal_passive), and the route files
+// from the real renderers, published by the real scripts.
+//
+//   reload: upstreams.conf, live.conf, passive.conf and site.conf are the initial files;
+//           every later switch goes through scripts/switch-route.sh (nginx -t + reload).
+//   state:  nginx starts with upstreams.conf only; router.conf (renderRouterConf, pointing
+//           at this repository's scripts/portal-router.js, state dir = the nginx portal dir)
+//           and site.conf are then published with switch-route.sh, as the Routing component
+//           publishes its static files; live.state / passive.state only ever through
+//           scripts/switch-state.sh.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import type { AppConfig, Color, PortalConfig, SplitMode } from "../../lib/config";
+import { LIVE_FILE, PASSIVE_FILE, SITE_FILE, UPSTREAMS_FILE, renderLiveRoute, renderPassiveRoute, renderSite, renderUpstreams } from "../../lib/nginxRoutes";
+import { liveRoute, passiveRoute, type LiveRoute, type PassiveRoute } from "../../lib/rollout";
+import { LIVE_STATE_FILE, PASSIVE_STATE_FILE, ROUTER_FILE, renderLiveState, renderPassiveState, renderRouterConf } from "../../lib/stateRoutes";
+import type { ColorBackend } from "../support/backends";
+import { freePort } from "../support/http";
+import { startNginx, type NginxInstance } from "../support/nginx";
+import { SCRIPTS_DIR, describeResult, runScript, sleep } from "../support/run";
+
+export type Mode = "reload" | "state";
+export const MODES: readonly Mode[] = ["reload", "state"];
+
+export const COOKIE = "portal_client";
+
+/** The app block of a stack whose color host ports are the test backends. */
+export function appConfig(blue: ColorBackend, green: ColorBackend): AppConfig {
+    return {
+        port: 8080,
+        healthPath: "/health",
+        hostPorts: { blue: blue.port, green: green.port },
+        upstreamHost: "127.0.0.1",
+        bindAddress: "127.0.0.1",
+        env: {},
+        migrate: [],
+        healthTimeoutSeconds: 30,
+    };
+}
+
+/** The only parts of a PortalConfig that liveRoute/passiveRoute read. */
+function releaseConfig(live: Color, passive: Color, canary: number, mode: SplitMode): PortalConfig {
+    return {
+        release: { tags: { blue: "v1", green: "v2" }, live, passive, canary },
+        nginx: { canary: { mode, cookie: COOKIE } },
+    } as unknown as PortalConfig;
+}
+
+/** The live route of a release: `live` with `canary` percent to `passive` (0: no canary), as lib/rollout.ts derives it. */
+export function live(color: Color, canary = 0, mode: SplitMode = "request", passive: Color = color === "blue" ? "green" : "blue"): LiveRoute {
+    return liveRoute(releaseConfig(color, passive, canary, mode));
+}
+
+export function passive(color: Color): PassiveRoute {
+    return passiveRoute(releaseConfig(color, color, 0, "request"));
+}
+
+export interface RoutingSetup {
+    mode: Mode;
+    nginx: NginxInstance;
+    /** The $portal_live listener and the $portal_passive listener (renderSite). */
+    liveUrl: string;
+    passiveUrl: string;
+    /** live.conf / passive.conf (reload) or live.state / passive.state (state). */
+    liveFile: string;
+    passiveFile: string;
+    /** Reloads (SIGHUP) once the setup was complete. */
+    reloadsAtStart: number;
+    /** Publish a live route with the mode's script; asserts success (and, in reload mode, waits until the old worker is gone). */
+    setLive(route: LiveRoute): Promise<void>;
+    setPassive(route: PassiveRoute): Promise<void>;
+    /** Route files in the portal dir, sorted (temp files included: they start with a dot). */
+    portalEntries(): string[];
+    stop(): Promise<void>;
+}
+
+export interface RoutingOptions {
+    live?: LiveRoute;
+    /** null: publish no passive route at all (state mode: no passive.state). */
+    passive?: PassiveRoute | null;
+    /** Extra http-level nginx config (e.g. a trap upstream). */
+    httpExtra?: string;
+}
+
+const exitedWorkers = (nginx: NginxInstance) =>
+    (fs.readFileSync(nginx.errorLog, "utf8").match(/worker process \d+ exited with code 0/g) ?? []).length;
+
+/** After a reload, wait until the old worker has exited: from then on every request sees the new config. */
+export async function waitReloaded(nginx: NginxInstance, timeoutMs = 15_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (exitedWorkers(nginx) < nginx.reloadCount()) {
+        if (Date.now() > until) {
+            throw new Error(`old nginx worker still running after ${timeoutMs} ms:\n${fs.readFileSync(nginx.errorLog, "utf8")}`);
+        }
+        await sleep(20);
+    }
+}
+
+export async function switchRoute(nginx: NginxInstance, target: string, content: string) {
+    return runScript("switch-route.sh", [target, nginx.testCmd, nginx.reloadCmd], { input: content, timeoutMs: 30_000 });
+}
+
+export async function switchState(target: string, content: string) {
+    return runScript("switch-state.sh", [target], { input: content, timeoutMs: 15_000 });
+}
+
+export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorBackend, opts: RoutingOptions = {}): Promise<RoutingSetup> {
+    const app = appConfig(blue, green);
+    const site = { address: "127.0.0.1", live: await freePort(), passive: await freePort() };
+    const liveRouteInit = opts.live ?? live("blue");
+    const passiveRouteInit = opts.passive === undefined ? passive("blue") : opts.passive;
+    const portalFiles: Record<string, string> = { [UPSTREAMS_FILE]: renderUpstreams(app) };
+    if (mode === "reload") {
+        portalFiles[LIVE_FILE] = renderLiveRoute(liveRouteInit);
+        if (passiveRouteInit) portalFiles[PASSIVE_FILE] = renderPassiveRoute(passiveRouteInit);
+        portalFiles[SITE_FILE] = renderSite(site);
+    }
+    const nginx = await startNginx({
+        portalFiles,
+        // The instance's own port only answers the readiness probe; traffic goes to the site.
+        serverBody: 'location / { return 200 "nginx\\n"; }',
+        njs: mode === "state",
+        httpExtra: opts.httpExtra,
+    });
+    const dir = nginx.portalDir;
+    const liveFile = path.join(dir, mode === "reload" ? LIVE_FILE : LIVE_STATE_FILE);
+    const passiveFile = path.join(dir, mode === "reload" ? PASSIVE_FILE : PASSIVE_STATE_FILE);
+
+    const publishStatic = async (file: string, content: string) => {
+        const r = await switchRoute(nginx, path.join(dir, file), content);
+        assert.equal(r.code, 0, `publishing ${file}: ${describeResult(r)}`);
+        await waitReloaded(nginx);
+    };
+    const setLive = async (route: LiveRoute) => {
+        if (mode === "reload") {
+            const r = await switchRoute(nginx, liveFile, renderLiveRoute(route));
+            assert.equal(r.code, 0, describeResult(r));
+            await waitReloaded(nginx);
+        } else {
+            const r = await switchState(liveFile, renderLiveState(route));
+            assert.equal(r.code, 0, describeResult(r));
+        }
+    };
+    const setPassive = async (route: PassiveRoute) => {
+        if (mode === "reload") {
+            const r = await switchRoute(nginx, passiveFile, renderPassiveRoute(route));
+            assert.equal(r.code, 0, describeResult(r));
+            await waitReloaded(nginx);
+        } else {
+            const r = await switchState(passiveFile, renderPassiveState(route));
+            assert.equal(r.code, 0, describeResult(r));
+        }
+    };
+
+    try {
+        if (mode === "state") {
+            await publishStatic(ROUTER_FILE, renderRouterConf(dir, SCRIPTS_DIR));
+            await publishStatic(SITE_FILE, renderSite(site));
+            await setLive(liveRouteInit);
+            if (passiveRouteInit) await setPassive(passiveRouteInit);
+        }
+    } catch (err) {
+        await nginx.stop();
+        throw err;
+    }
+    return {
+        mode,
+        nginx,
+        liveUrl: `http://127.0.0.1:${site.live}/`,
+        passiveUrl: `http://127.0.0.1:${site.passive}/`,
+        liveFile,
+        passiveFile,
+        reloadsAtStart: nginx.reloadCount(),
+        setLive,
+        setPassive,
+        portalEntries: () => fs.readdirSync(dir).sort(),
+        stop: () => nginx.stop(),
+    };
+}
+
+export interface Reply {
+    status: number;
+    body: string;
+    /** First word of the body: the color that answered. */
+    color: string;
+}
+
+/** One GET (keep-alive through `agent` when given, else a fresh connection), with an optional Cookie header. */
+export function get(url: string, opts: { cookie?: string; agent?: http.Agent; timeoutMs?: number } = {}): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+        const headers: http.OutgoingHttpHeaders = opts.cookie === undefined ? {} : { cookie: opts.cookie };
+        const req = http.get(url, { agent: opts.agent ?? false, headers, timeout: opts.timeoutMs ?? 5000 }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (d: string) => (body += d));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body, color: body.split(/\s/)[0] ?? "" }));
+            res.on("error", reject);
+        });
+        req.on("timeout", () => req.destroy(new Error(`GET ${url} timed out`)));
+        req.on("error", reject);
+    });
+}
+
+/** Run `fn` over `items` with at most `lanes` at a time; each lane has its own keep-alive connection. */
+export async function inLanes<T, R>(items: readonly T[], lanes: number, fn: (item: T, agent: http.Agent) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array(items.length);
+    let next = 0;
+    const lane = async () => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        try {
+            while (next < items.length) {
+                const i = next++;
+                results[i] = await fn(items[i] as T, agent);
+            }
+        } finally {
+            agent.destroy();
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
+    return results;
+}
+
+/** Worker crashes or njs exceptions in the error log (a missing state file is logged as an [error], not this). */
+export function crashes(nginx: NginxInstance): string[] {
+    const log = fs.readFileSync(nginx.errorLog, "utf8");
+    return log.split("\n").filter((l) => /exited on signal|\[alert\]|\[emerg\]|\[crit\]|js exception/i.test(l));
+}
