@@ -120,6 +120,9 @@ export function validateConfig(raw: RawConfig): PortalConfig {
         dir: raw.dir === undefined ? "/srv/portal" : rules.absolutePath(p, "dir", raw.dir),
         target: raw.target === undefined ? "ssh" : rules.oneOf(p, "target", raw.target, ["ssh", "local"] as const),
     };
+    if (config.target === "local" && config.nginx.mode === "state") {
+        p.add("nginx.mode", `is state with target local; allowed: reload (the local nginx container does not load the njs module)`);
+    }
     p.throwIfAny();
     return config;
 }

@@ -38,6 +38,9 @@ export function formatPercent(percent: number): string {
 }
 
 function splitRoute(variable: string, live: Color, canary: CanarySplit): string {
+    if (!(canary.percent >= 0.01 && canary.percent < 100)) {
+        throw new Error(`a canary split needs a share from 0.01 to 99.99 percent, not ${canary.percent}`);
+    }
     let key = "${request_id}";
     let keyMap = "";
     if (canary.mode === "sticky") {

@@ -23,9 +23,15 @@ fi
 tmp="$(mktemp -- "$dir/.$base.tmp.XXXXXX")"
 trap 'rm -f -- "$tmp"' EXIT
 cat >"$tmp"
-# The router refuses anything but one JSON object; refuse it here too, before the rename.
-if ! head -c 1 -- "$tmp" | grep -q '{' || [[ "$(wc -l <"$tmp")" -gt 1 ]]; then
-  log "refusing $target: the new state is not one JSON object on one line"
+# Accept exactly the grammar the program renders (lib/stateRoutes.ts), so a truncated or
+# garbled state is refused here: the router would answer 502 for it, and there is no
+# `nginx -t` in this mode to catch it.
+name='"[a-z][a-z0-9_]*"'
+canary="\\{\"upstream\":$name,\"basisPoints\":[0-9]{1,5},\"sticky\":(true|false),\"cookie\":\"[A-Za-z_][A-Za-z0-9_]*\"\\}"
+grammar="^\\{\"upstream\":$name(,\"canary\":$canary)?\\}$"
+content="$(cat -- "$tmp")"
+if [[ "$(wc -l <"$tmp")" -gt 1 || ! "$content" =~ $grammar ]]; then
+  log "refusing $target: the new state is not one routing-state JSON object on one line"
   exit 1
 fi
 chmod 0644 -- "$tmp"

@@ -229,3 +229,58 @@ export function crashes(nginx: NginxInstance): string[] {
     const log = fs.readFileSync(nginx.errorLog, "utf8");
     return log.split("\n").filter((l) => /exited on signal|\[alert\]|\[emerg\]|\[crit\]|js exception/i.test(l));
 }
+
+/** nginx's ngx_murmur_hash2 (split_clients hashes its key with it), over the key's bytes. */
+export function murmurHash2(key: string): number {
+    const data = Buffer.from(key, "utf8");
+    const m = 0x5bd1e995;
+    let len = data.length;
+    let h = len >>> 0;
+    let i = 0;
+    while (len >= 4) {
+        let k = (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24)) >>> 0;
+        k = Math.imul(k, m) >>> 0;
+        k = (k ^ (k >>> 24)) >>> 0;
+        k = Math.imul(k, m) >>> 0;
+        h = Math.imul(h, m) >>> 0;
+        h = (h ^ k) >>> 0;
+        i += 4;
+        len -= 4;
+    }
+    if (len >= 3) h = (h ^ (data[i + 2]! << 16)) >>> 0;
+    if (len >= 2) h = (h ^ (data[i + 1]! << 8)) >>> 0;
+    if (len >= 1) {
+        h = (h ^ data[i]!) >>> 0;
+        h = Math.imul(h, m) >>> 0;
+    }
+    h = (h ^ (h >>> 13)) >>> 0;
+    h = Math.imul(h, m) >>> 0;
+    h = (h ^ (h >>> 15)) >>> 0;
+    return h;
+}
+
+/** 32-bit FNV-1a over the key's bytes (the state-mode router's sticky hash, for ASCII keys). */
+export function fnv1a(key: string): number {
+    let h = 0x811c9dc5;
+    for (const byte of Buffer.from(key, "utf8")) {
+        h = Math.imul((h ^ byte) >>> 0, 0x01000193) >>> 0;
+    }
+    return h;
+}
+
+/**
+ * Whether a sticky key goes to the canary side at `percent`, computed independently of nginx:
+ * reload mode: split_clients puts hash < floor(basis points * 0xffffffff / 10000) on the first
+ * (canary) line; state mode: the router sends bucket = FNV-1a % 10000 < basis points to the canary.
+ */
+export function predictedCanary(mode: Mode, key: string, percent: number): boolean {
+    const bp = Math.round(percent * 100);
+    if (mode === "reload") return murmurHash2(key) < Math.floor((bp * 0xffffffff) / 10000);
+    return fnv1a(key) % 10000 < bp;
+}
+
+/** The canary share (percent, two decimals) at which `key` just starts going to the canary side. */
+export function firstCanaryPercent(mode: Mode, key: string): number {
+    for (let bp = 1; bp <= 10000; bp++) if (predictedCanary(mode, key, bp / 100)) return bp / 100;
+    return 100;
+}

@@ -1,0 +1,95 @@
+// Per-request canary shares through a real nginx, in both switching modes: blue live, green
+// passive, canary percent of the live listener's requests to green. Each measured share must
+// be within binomialBound(n, p) = 4·sqrt(n·p·(1-p)) of n·p (a correct split fails this about
+// once in 16,000 runs); 0% must send exactly nothing to green. The passive listener must
+// answer the passive color only, whatever the live canary.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { startColorBackends, type ColorBackend } from "../support/backends";
+import { binomialBound, startLoad, summarize } from "../support/load";
+import { MODES, crashes, get, inLanes, live, passive, startRouting, type RoutingSetup } from "./fixture";
+
+interface ShareCase {
+    percent: number;
+    requests: number;
+}
+
+// 0.5% of 10,000: 50 expected, bound ±28.2 — tells 0.5% from 0, 0.05% and 1%.
+const CASES: ShareCase[] = [
+    { percent: 0, requests: 2000 },
+    { percent: 5, requests: 4000 },
+    { percent: 50, requests: 4000 },
+    { percent: 0.5, requests: 10000 },
+];
+
+for (const mode of MODES) {
+    describe(`routing: per-request canary shares, ${mode} mode (real nginx)`, function () {
+        this.timeout(60_000);
+
+        let blue: ColorBackend;
+        let green: ColorBackend;
+        let routing: RoutingSetup;
+
+        before(async function () {
+            ({ blue, green } = await startColorBackends());
+            routing = await startRouting(mode, blue, green, { live: live("blue"), passive: passive("green") });
+        });
+
+        after(async function () {
+            await routing?.stop();
+            await blue?.close();
+            await green?.close();
+        });
+
+        for (const { percent, requests } of CASES) {
+            const p = percent / 100;
+            const claim = percent === 0 ? "exactly 0 green" : `green within n·p ± 4·sqrt(n·p·(1-p)) (±${binomialBound(requests, p).toFixed(1)} at n=${requests})`;
+            it(`canary ${percent}% over ~${requests} requests: ${claim}`, async function () {
+                await routing.setLive(live("blue", percent, "request"));
+                const load = startLoad({ url: routing.liveUrl, keepAliveClients: 6, freshClients: 0, durationMs: 25_000, maxRequests: requests });
+                const s = summarize(await load.done);
+                assert.equal(s.failures, 0, JSON.stringify(s));
+                assert.deepEqual(
+                    Object.keys(s.byColor).filter((c) => c !== "blue" && c !== "green"),
+                    [],
+                    `only the two colors answer: ${JSON.stringify(s.byColor)}`,
+                );
+                const n = s.requests;
+                const g = s.byColor.green ?? 0;
+                const bound = binomialBound(n, p);
+                console.log(`    routing share: mode=${mode} asked=${percent}% n=${n} green=${g} measured=${((100 * g) / n).toFixed(2)}% (expected ${(n * p).toFixed(0)} ±${bound.toFixed(1)})`);
+                // Enough requests to mean something even on a loaded machine (the load stops after 25 s).
+                assert.ok(n >= Math.min(requests, 2000), `only ${n} requests in 25 s`);
+                if (percent === 0) {
+                    assert.equal(g, 0, "canary 0%: not one request to green");
+                } else {
+                    assert.ok(Math.abs(g - n * p) <= bound, `green ${g} of ${n}: expected ${n * p} ± ${bound.toFixed(1)}`);
+                }
+                assert.deepEqual(crashes(routing.nginx), []);
+            });
+        }
+
+        it("the passive listener answers the passive color only, whatever the live canary", async function () {
+            const passiveBefore = fs.readFileSync(routing.passiveFile);
+            for (const [percent, split] of [[0, "request"], [5, "request"], [50, "request"], [95, "request"], [50, "sticky"]] as const) {
+                await routing.setLive(live("blue", percent, split));
+                const blueBefore = blue.count();
+                const greenBefore = green.count();
+                const replies = await inLanes(Array.from({ length: 300 }, (_, i) => i), 4, (i, agent) =>
+                    get(routing.passiveUrl, { agent, cookie: i % 2 ? `portal_client=c${i}` : undefined }),
+                );
+                const wrong = replies.filter((r) => r.status !== 200 || r.body !== "green v2\n");
+                assert.deepEqual(wrong.slice(0, 3), [], `live canary ${percent}% ${split}: ${wrong.length} of 300 passive replies were not "green v2"`);
+                assert.equal(blue.count() - blueBefore, 0, "the passive listener sent nothing to blue");
+                assert.equal(green.count() - greenBefore, 300);
+                // Meanwhile the live listener does split (so passive is not merely the same route as live).
+                if (percent === 50 && split === "request") {
+                    const liveReplies = await inLanes(Array.from({ length: 100 }, (_, i) => i), 4, (_i, agent) => get(routing.liveUrl, { agent }));
+                    const liveGreen = liveReplies.filter((r) => r.color === "green").length;
+                    assert.ok(liveGreen > 10 && liveGreen < 90, `live at 50% canary: ${liveGreen} of 100 green`);
+                }
+            }
+            assert.deepEqual(fs.readFileSync(routing.passiveFile), passiveBefore, "live switches never rewrote the passive route");
+        });
+    });
+}

@@ -1,0 +1,130 @@
+// Switching the canary share while a bounded, non-retrying load runs through a real nginx:
+// 0 → 5 → 50 → 0, twice, with the real scripts. Not one request may fail, and each
+// share must take effect: a request that *started* after a switch had taken effect (state:
+// switch-state.sh returned; reload: switch-route.sh returned and the old nginx worker has
+// exited) and ended before the next switch began is counted for that share — exactly 0 green
+// at 0%, within 4·sqrt(n·p·(1-p)) of n·p at 5% and 50%.
+//
+// reload mode: fresh-connection clients only (a reload resets idle keep-alive connections by
+// design; that is another test's business). state mode: keep-alive clients and fresh clients,
+// and nginx is never reloaded.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { startColorBackends, type ColorBackend } from "../support/backends";
+import { binomialBound, startLoad, summarize, type Sample } from "../support/load";
+import { sleep } from "../support/run";
+import { MODES, crashes, live, startRouting, type Mode, type RoutingSetup } from "./fixture";
+
+const SEQUENCE = [5, 50, 0, 5, 50, 0];
+const CLIENTS: Record<Mode, { keepAliveClients: number; freshClients: number }> = {
+    reload: { keepAliveClients: 0, freshClients: 4 },
+    state: { keepAliveClients: 3, freshClients: 3 },
+};
+/** Requests to see in each window before the next switch (or at most MAX_DWELL_MS). */
+const WINDOW_REQUESTS = 250;
+const MAX_DWELL_MS = 4000;
+
+interface Window {
+    percent: number;
+    /** The share is in effect for requests started from here on. */
+    from: number;
+    /** The next switch started here. */
+    to: number;
+}
+
+for (const mode of MODES) {
+    describe(`routing: canary switches under load, ${mode} mode (real nginx)`, function () {
+        this.timeout(90_000);
+
+        let blue: ColorBackend;
+        let green: ColorBackend;
+        let routing: RoutingSetup;
+
+        before(async function () {
+            ({ blue, green } = await startColorBackends());
+            routing = await startRouting(mode, blue, green, { live: live("blue") });
+        });
+
+        after(async function () {
+            await routing?.stop();
+            await blue?.close();
+            await green?.close();
+        });
+
+        const clients = CLIENTS[mode];
+        const who = mode === "reload" ? `${clients.freshClients} fresh-connection clients` : `${clients.keepAliveClients} keep-alive + ${clients.freshClients} fresh-connection clients`;
+        it(`switches 0 → 5 → 50 → 0 (×2) under ${who}: no failed request, each share takes effect${mode === "state" ? ", nginx never reloaded" : ""}`, async function () {
+            const reloadsBefore = nginx().reloadCount();
+            const load = startLoad({ url: routing.liveUrl, ...clients, durationMs: 60_000, maxRequests: 100_000 });
+            const windows: Window[] = [];
+            let current = { percent: 0, from: 0 };
+            const dwell = async () => {
+                const until = load.now() + MAX_DWELL_MS;
+                while (load.samples.filter((s) => s.at > current.from).length < WINDOW_REQUESTS && load.now() < until) await sleep(25);
+            };
+            try {
+                await dwell();
+                for (const percent of SEQUENCE) {
+                    windows.push({ ...current, to: load.now() });
+                    await routing.setLive(live("blue", percent, "request"));
+                    current = { percent, from: load.now() };
+                    await dwell();
+                }
+                windows.push({ ...current, to: load.now() });
+            } finally {
+                load.stop();
+            }
+            const samples = await load.done;
+            const summary = summarize(samples);
+
+            // A client sends its next request right after the previous answer: that is when it started.
+            const lastAt = new Map<number, number>();
+            const started = new Map<Sample, number>();
+            for (const s of samples) {
+                started.set(s, lastAt.get(s.client) ?? 0);
+                lastAt.set(s.client, s.at);
+            }
+            const stats = windows.map((w) => {
+                const inWindow = samples.filter((s) => started.get(s)! >= w.from && s.at <= w.to);
+                return { percent: w.percent, n: inWindow.length, g: inWindow.filter((s) => s.color === "green").length };
+            });
+            console.log(
+                `    routing switches: mode=${mode} requests=${summary.requests} failures=${summary.failures} green per window ` +
+                    stats.map(({ percent, n, g }) => `${percent}%: ${g}/${n}`).join(", "),
+            );
+            assert.equal(summary.failures, 0, `failed requests: ${JSON.stringify(summary)}`);
+            const byPercent = new Map<number, { n: number; g: number }>();
+            for (const { percent, n, g } of stats) {
+                const total = byPercent.get(percent) ?? { n: 0, g: 0 };
+                byPercent.set(percent, { n: total.n + n, g: total.g + g });
+                assert.ok(n >= 50, `window at ${percent}% holds only ${n} requests`);
+                if (percent === 0) {
+                    assert.equal(g, 0, `${g} of ${n} requests went to green after the switch to 0%`);
+                } else {
+                    const bound = binomialBound(n, percent / 100);
+                    assert.ok(Math.abs(g - (n * percent) / 100) <= bound, `at ${percent}%: ${g} of ${n} green, expected ${((n * percent) / 100).toFixed(1)} ± ${bound.toFixed(1)}`);
+                }
+            }
+            // All windows of one share together (a 5% window of ~300 requests alone cannot tell 5% from 0).
+            for (const [percent, { n, g }] of byPercent) {
+                const p = percent / 100;
+                const bound = binomialBound(n, p);
+                assert.ok(Math.abs(g - n * p) <= bound, `all ${percent}% windows: ${g} of ${n} green, expected ${(n * p).toFixed(1)} ± ${bound.toFixed(1)}`);
+            }
+
+            const log = fs.readFileSync(nginx().errorLog, "utf8");
+            assert.deepEqual(crashes(nginx()), []);
+            if (mode === "state") {
+                assert.equal(nginx().reloadCount(), reloadsBefore, "state switches never reload nginx");
+                assert.equal(reloadsBefore, routing.reloadsAtStart);
+                assert.doesNotMatch(log, /portal-router: cannot read/, "the router never saw a missing or partial state file");
+                const keepAlive = samples.filter((s) => s.kind === "keepalive").length;
+                assert.ok(keepAlive > 0 && samples.length - keepAlive > 0, "both kinds of client sent requests");
+            } else {
+                assert.equal(nginx().reloadCount(), reloadsBefore + SEQUENCE.length, "one reload per switch");
+            }
+        });
+
+        const nginx = () => routing.nginx;
+    });
+}
