@@ -55,6 +55,7 @@ const CASES: { name: string; edit: Edit; key: string; allowed: RegExp }[] = [
     { name: "misspelt nested key", edit: (r) => (r.app.helthPath = "/health"), key: "portal:app.helthPath", allowed: /not a known key/ },
     { name: "port out of range", edit: (r) => (r.ssh.port = 70000), key: "portal:ssh.port", allowed: /integer from 1 to 65535/ },
     { name: "canary mode unknown", edit: (r) => (r.nginx.canary.mode = "random"), key: "portal:nginx.canary.mode", allowed: /allowed: request, sticky/ },
+    { name: "state mode on the local target", edit: (r) => Object.assign(r, { target: "local" }), key: "portal:nginx.mode", allowed: /allowed: reload/ },
     { name: "env value with a newline", edit: (r) => (r.app.env.X = "a\nb"), key: "portal:app.env.X", allowed: /without newline/ },
 ];
 
