@@ -24,6 +24,8 @@ export interface DrillNginx {
     reloadCount(): number;
     /** Lines of the error log at [warn] level or worse (alerts, crit, emerg, worker_connections). */
     problems(): string[];
+    /** Resolves once no worker of an earlier configuration is left (a reload has fully taken effect). */
+    settled(timeoutMs?: number): Promise<void>;
     stop(): Promise<void>;
 }
 
@@ -119,6 +121,40 @@ export async function startDrillNginx(opts: DrillNginxOptions): Promise<DrillNgi
             readLog()
                 .split("\n")
                 .filter((l) => /\[(warn|error|crit|alert|emerg)\]/.test(l)),
+        settled: async (timeoutMs = 30_000) => {
+            const until = Date.now() + timeoutMs;
+            for (;;) {
+                const left = workersOfEarlierConfigs(readLog());
+                if (left.length === 0) return;
+                if (Date.now() > until) throw new Error(`nginx workers of an earlier configuration still running: ${left.join(", ")}`);
+                await sleep(20);
+            }
+        },
         stop,
     };
+}
+
+/**
+ * From the error log (notice level): every `nginx -s` run logs "signal process started"
+ * before it signals, so once each has a matching "SIGHUP received" the master has begun
+ * every reload asked so far; then a worker started before the last "reconfiguring" that
+ * has not "exited" still serves an earlier configuration. Returns those workers' pids (or
+ * "reload pending" while a SIGHUP is still on its way).
+ */
+export function workersOfEarlierConfigs(log: string): string[] {
+    const signals = (log.match(/signal process started/g) ?? []).length;
+    const sighups = (log.match(/signal 1 \(SIGHUP\) received/g) ?? []).length;
+    if (sighups < signals) return ["reload pending"];
+    const lines = log.split("\n");
+    let lastReconfigure = -1;
+    const started = new Map<string, number>();
+    const exited = new Set<string>();
+    lines.forEach((line, i) => {
+        if (/: reconfiguring$/.test(line)) lastReconfigure = i;
+        const start = /start worker process (\d+)/.exec(line);
+        if (start) started.set(start[1], i);
+        const exit = /worker process (\d+) exited/.exec(line);
+        if (exit) exited.add(exit[1]);
+    });
+    return [...started].filter(([pid, i]) => i < lastReconfigure && !exited.has(pid)).map(([pid]) => pid);
 }

@@ -19,11 +19,23 @@ export interface StepResult {
     step: string;
     argv: readonly string[];
     code: number | null;
+    signal: NodeJS.Signals | null;
     /** Start and end on the drill clock (ms). */
     start: number;
     end: number;
     stdout: string;
     stderr: string;
+}
+
+/** Env lines the drills send to run-migrations.sh on stdin. */
+export const MIGRATION_ENV = "PORTAL_DRILL=1\n";
+
+export interface RouteStep {
+    file: string;
+    /** Absolute path of the route file in the conf dir. */
+    path: string;
+    content: string;
+    command: ShellCommand;
 }
 
 export interface DrillServerOptions {
@@ -79,12 +91,15 @@ export class DrillServer {
         return { ...this.config, release };
     }
 
-    /** Runs one ShellCommand as the program would over ssh (argv as built by lib/commands.ts). */
-    async exec(step: string, command: ShellCommand, input?: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<StepResult> {
+    /**
+     * Runs one ShellCommand as the program would over ssh (argv as built by lib/commands.ts).
+     * `detached` starts it in its own process group (for drills that SIGKILL the group).
+     */
+    async exec(step: string, command: ShellCommand, input?: string, opts: { env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Promise<StepResult> {
         const [file, ...args] = command.argv;
         const start = this.clock();
-        const r = await run(file, args, { input, env: envWithoutProxy(extraEnv), timeoutMs: 120_000 });
-        const result: StepResult = { step, argv: command.argv, code: r.code, start, end: this.clock(), stdout: r.stdout, stderr: r.stderr };
+        const r = await run(file, args, { input, env: envWithoutProxy(opts.env), timeoutMs: 120_000, detached: opts.detached });
+        const result: StepResult = { step, argv: command.argv, code: r.code, signal: r.signal, start, end: this.clock(), stdout: r.stdout, stderr: r.stderr };
         this.steps.push(result);
         return result;
     }
@@ -101,7 +116,9 @@ export class DrillServer {
     async setup(): Promise<void> {
         const { config } = this;
         await this.must("setup", cmd.prepareHost(config.dir, config.nginx.confDir));
-        fs.cpSync(SCRIPTS_DIR, path.join(config.dir, "scripts"), { recursive: true });
+        // PORTAL_DRILL_SCRIPTS: another scripts directory to upload (to check that the drills
+        // catch a broken script); the repository's scripts/ by default.
+        fs.cpSync(process.env.PORTAL_DRILL_SCRIPTS ?? SCRIPTS_DIR, path.join(config.dir, "scripts"), { recursive: true });
         if (config.nginx.mode === "reload") {
             await this.must("routes-init", cmd.initRoutes(config.dir, config.nginx.confDir));
         }
@@ -110,30 +127,49 @@ export class DrillServer {
         }
     }
 
-    publishLive(release: ReleaseConfig): Promise<StepResult> {
+    /** The live route file for `release` (as the mode renders it) and the command that publishes it. */
+    liveRoute(release: ReleaseConfig): RouteStep {
         const config = this.withRelease(release);
         const mode = routeMode(config.nginx.mode);
         const route = mode.live(liveRoute(config));
-        return this.must(`route-live ${route.file}`, mode.publishRoute(config, route.file), route.content);
+        return { ...route, path: path.join(config.nginx.confDir, route.file), command: mode.publishRoute(config, route.file) };
     }
 
-    publishPassive(release: ReleaseConfig): Promise<StepResult> {
+    passiveRoute(release: ReleaseConfig): RouteStep {
         const config = this.withRelease(release);
         const mode = routeMode(config.nginx.mode);
         const route = mode.passive(passiveRoute(config));
-        return this.must(`route-passive ${route.file}`, mode.publishRoute(config, route.file), route.content);
+        return { ...route, path: path.join(config.nginx.confDir, route.file), command: mode.publishRoute(config, route.file) };
+    }
+
+    publishLive(release: ReleaseConfig): Promise<StepResult> {
+        const route = this.liveRoute(release);
+        return this.must(`route-live ${route.file}`, route.command, route.content);
+    }
+
+    publishPassive(release: ReleaseConfig): Promise<StepResult> {
+        const route = this.passiveRoute(release);
+        return this.must(`route-passive ${route.file}`, route.command, route.content);
     }
 
     /** wait-healthy.sh on the color's host port and health path. */
-    waitHealthy(color: Color, timeoutSeconds: number): Promise<StepResult> {
+    waitHealthyCommand(color: Color, timeoutSeconds: number): ShellCommand {
         const url = `http://127.0.0.1:${this.config.app.hostPorts[color]}${this.config.app.healthPath}`;
-        return this.must(`${color}-healthy`, cmd.waitHealthy(this.config.dir, url, timeoutSeconds));
+        return cmd.waitHealthy(this.config.dir, url, timeoutSeconds);
     }
 
-    /** run-migrations.sh with the test image (the program passes the color's image). */
-    migrate(color: Color): Promise<StepResult> {
+    waitHealthy(color: Color, timeoutSeconds: number): Promise<StepResult> {
+        return this.must(`${color}-healthy`, this.waitHealthyCommand(color, timeoutSeconds));
+    }
+
+    /** run-migrations.sh with the test image (the program passes the color's image) and app.migrate. */
+    migrateCommand(color: Color): ShellCommand {
         const name = `${this.opts.namePrefix}-${containerName(`migrate-${color}`)}`;
-        return this.must(`${color}-migrate`, cmd.runMigrations(this.config.dir, name, TEST_IMAGE, this.config.app.migrate), "PORTAL_DRILL=1\n");
+        return cmd.runMigrations(this.config.dir, name, TEST_IMAGE, this.config.app.migrate);
+    }
+
+    migrate(color: Color): Promise<StepResult> {
+        return this.must(`${color}-migrate`, this.migrateCommand(color), MIGRATION_ENV);
     }
 
     writeCompose(release: ReleaseConfig, stamp: string): Promise<StepResult> {
