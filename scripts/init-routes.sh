@@ -12,6 +12,9 @@ if [[ "$#" -ne 1 || -z "$1" ]]; then
 fi
 conf_dir="$1"
 mkdir -p -- "$conf_dir"
+# Not while a switch runs in the same directory.
+exec 9<"$conf_dir"
+flock 9
 
 for route in live passive; do
   target="$conf_dir/$route.conf"

@@ -27,6 +27,22 @@ if [[ ! -d "$dir" ]]; then
   exit 1
 fi
 
+# One switch at a time in this directory (a rollback switches live and passive at once).
+exec 9<"$dir"
+flock 9
+# A switch killed without its trap (SIGKILL, power loss) may have left its backup: the file
+# nginx still serves. Put it back before anything reloads nginx, so this run's reload never
+# applies another route's unfinished switch; drop its temp files.
+for pending in "$dir"/.*.bak.*; do
+  [[ -e "$pending" ]] || continue
+  name="${pending##*/}"
+  name="${name#.}"
+  name="${name%.bak.*}"
+  log "restoring $dir/$name left by an interrupted switch"
+  mv -f -- "$pending" "$dir/$name"
+done
+rm -f -- "$dir"/.*.tmp.*
+
 tmp=""
 backup=""
 swapped=0   # 1 once the new content has been moved over TARGET

@@ -20,6 +20,11 @@ if [[ ! -d "$dir" ]]; then
   exit 1
 fi
 
+# One switch at a time in this directory; drop temp files a killed switch left behind.
+exec 9<"$dir"
+flock 9
+rm -f -- "$dir"/.*.tmp.*
+
 tmp="$(mktemp -- "$dir/.$base.tmp.XXXXXX")"
 trap 'rm -f -- "$tmp"' EXIT
 cat >"$tmp"

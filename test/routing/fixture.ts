@@ -89,10 +89,17 @@ export interface RoutingOptions {
 const exitedWorkers = (nginx: NginxInstance) =>
     (fs.readFileSync(nginx.errorLog, "utf8").match(/worker process \d+ exited with code 0/g) ?? []).length;
 
-/** After a reload, wait until the old worker has exited: from then on every request sees the new config. */
+/** Reloads asked of each nginx by a successful switchRoute(); the master logs the SIGHUP a little later. */
+const reloadsAsked = new WeakMap<NginxInstance, number>();
+
+/**
+ * After a reload, wait until the master has logged every reload asked so far and the old
+ * worker has exited: from then on every request sees the new config.
+ */
 export async function waitReloaded(nginx: NginxInstance, timeoutMs = 15_000): Promise<void> {
     const until = Date.now() + timeoutMs;
-    while (exitedWorkers(nginx) < nginx.reloadCount()) {
+    const asked = reloadsAsked.get(nginx) ?? 0;
+    while (nginx.reloadCount() < asked || exitedWorkers(nginx) < nginx.reloadCount()) {
         if (Date.now() > until) {
             throw new Error(`old nginx worker still running after ${timeoutMs} ms:\n${fs.readFileSync(nginx.errorLog, "utf8")}`);
         }
@@ -101,7 +108,10 @@ export async function waitReloaded(nginx: NginxInstance, timeoutMs = 15_000): Pr
 }
 
 export async function switchRoute(nginx: NginxInstance, target: string, content: string) {
-    return runScript("switch-route.sh", [target, nginx.testCmd, nginx.reloadCmd], { input: content, timeoutMs: 30_000 });
+    const before = nginx.reloadCount();
+    const r = await runScript("switch-route.sh", [target, nginx.testCmd, nginx.reloadCmd], { input: content, timeoutMs: 30_000 });
+    if (r.code === 0) reloadsAsked.set(nginx, Math.max(reloadsAsked.get(nginx) ?? 0, before) + 1);
+    return r;
 }
 
 export async function switchState(target: string, content: string) {
