@@ -54,6 +54,7 @@ export function composeProject(track: Track): string {
     return track.main ? "portal" : `portal-${track.name}`;
 }
 
-export function otherColorOf(track: Track, color: Color): Color {
+/** The other color of the track's pair (any `{ colors }`, e.g. a bare pair for the release helper). */
+export function otherColorOf(track: Pick<Track, "colors">, color: Color): Color {
     return track.colors[0] === color ? track.colors[1] : track.colors[0];
 }
