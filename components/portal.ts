@@ -48,6 +48,7 @@ export class Portal extends pulumi.ComponentResource {
         const primary = servers.find((s) => s.server.primary)!;
         const env = appEnv(config.app.env, secrets.appSecrets);
         const liveSwitches: Record<string, pulumi.Resource[]> = {};
+        const mainStaticFiles = new Map<Server, pulumi.Resource>();
 
         for (const track of tracks) {
             const { release } = track;
@@ -74,7 +75,14 @@ export class Portal extends pulumi.ComponentResource {
             const outputs: Record<string, ServerOutputs> = {};
             liveSwitches[track.name] = [];
             for (const server of servers) {
-                const deployed = server.deployTrack(track, { stamp: stamp.stdout, migrations, envs: env.envs, slackWebhook: secrets.slackWebhook });
+                const deployed = server.deployTrack(track, {
+                    stamp: stamp.stdout,
+                    migrations,
+                    envs: env.envs,
+                    slackWebhook: secrets.slackWebhook,
+                    mainStaticFiles: mainStaticFiles.get(server),
+                });
+                if (track.main) mainStaticFiles.set(server, deployed.staticFiles);
                 outputs[server.name] = deployed.outputs;
                 liveSwitches[track.name].push(deployed.liveRecorded);
             }

@@ -33,6 +33,8 @@ export function publishStaticFiles(host: Host, files: RouteFile[], opts: { paren
 export interface RoutingArgs {
     server: Server;
     track: Track;
+    /** Another track's files wait for the main track's (router.conf defines the variables its listeners use). */
+    after?: pulumi.Resource[];
     passive: PassiveRoute;
     /** The passive color's health wait: the passive upstream moves only to a healthy container. */
     passiveHealthy: pulumi.Resource;
@@ -48,7 +50,7 @@ export class Routing extends pulumi.ComponentResource {
         const { server, track } = args;
         const { config } = server;
         const mode = routeMode(config.nginx.mode);
-        const ready: pulumi.Resource[] = [];
+        const ready: pulumi.Resource[] = [...(args.after ?? [])];
         if (config.nginx.mode === "reload") {
             const init = cmd.initRoutes(server.home, config.nginx.confDir, track.main ? undefined : track.name);
             ready.push(server.step(trackScoped(track, "routes-init"), { create: init }, { parent: this }));

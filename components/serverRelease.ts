@@ -18,6 +18,8 @@ import type { Server } from "./server";
 import { Workers } from "./workers";
 
 export interface ServerReleaseArgs {
+    /** Another track: the main track's static nginx files on this server, which its own wait for. */
+    mainStaticFiles?: pulumi.Resource;
     /** The track's release date stamp (stdout of its stamp step). */
     stamp: pulumi.Output<string>;
     /** Per color of the track: the migration every server's container of that color waits for. */
@@ -42,6 +44,8 @@ export interface DeployedTrack {
     outputs: ServerOutputs;
     /** The recorded live switch: the edge waits for it before routing to the track. */
     liveRecorded: pulumi.Resource;
+    /** The last static nginx file of the track on this server. */
+    staticFiles: pulumi.Resource;
 }
 
 /** Declares one track's release on `server` (parented to it). */
@@ -73,7 +77,11 @@ export function deployTrack(server: Server, track: Track, args: ServerReleaseArg
     }
 
     const passive = passiveRoute(config, track);
-    const routing = new Routing(`${name}-${scoped("routing")}`, { server, track, passive, passiveHealthy: colors[passive.color]!.healthy }, { parent: server });
+    const routing = new Routing(
+        `${name}-${scoped("routing")}`,
+        { server, track, passive, passiveHealthy: colors[passive.color]!.healthy, after: args.mainStaticFiles ? [args.mainStaticFiles] : [] },
+        { parent: server },
+    );
 
     const live = liveRoute(config, track);
     const healthy = [colors[live.color]!.healthy];
@@ -109,5 +117,5 @@ export function deployTrack(server: Server, track: Track, args: ServerReleaseArg
         passiveTag: release.tags[passive.color],
         liveColorFile: cmd.liveColorFile(track.dir),
     };
-    return { outputs, liveRecorded: promotion.recorded };
+    return { outputs, liveRecorded: promotion.recorded, staticFiles: routing.staticFiles };
 }

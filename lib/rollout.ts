@@ -68,8 +68,9 @@ export interface LiveRoute {
     canary?: CanarySplit;
 }
 
-export function liveRoute(config: PortalConfig, track: Track = mainOf(config)): LiveRoute {
-    const { release } = track;
+/** The live route of `track` (default: the main track). */
+export function liveRoute(config: PortalConfig, track?: Track): LiveRoute {
+    const release = track ? track.release : config.release;
     if (release.canary === 0) {
         return { color: release.live };
     }
@@ -81,8 +82,8 @@ export interface PassiveRoute {
     color: Color;
 }
 
-export function passiveRoute(config: PortalConfig, track: Track = mainOf(config)): PassiveRoute {
-    return { color: track.release.passive };
+export function passiveRoute(config: PortalConfig, track?: Track): PassiveRoute {
+    return { color: (track ? track.release : config.release).passive };
 }
 
 /** One migration per tagged color, on the primary server; it runs again only when that color's tag changes. */

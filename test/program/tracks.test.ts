@@ -142,6 +142,14 @@ for (const mode of ["state", "reload"] as const) {
             assert.match(site, /listen 0\.0\.0\.0:8091;\n {4}location \/ \{\n {8}proxy_pass http:\/\/edge_py3;/);
         });
 
+        it("a track's nginx files wait for the main track's (its listeners use the router's variables)", () => {
+            for (const s of SERVERS) {
+                const first = find(both, mode === "state" ? `${s}-py3-upstreams` : `${s}-py3-routes-init`);
+                const mainLast = `${s}-site`; // the main track's last static file (after its upstreams and, in state mode, the router)
+                assert.ok(first.dependsOn.map((u) => u.split("::").pop()).includes(mainLast), `${first.name} waits for ${mainLast}`);
+            }
+        });
+
         it("the edge route waits for every server's live switch of both tracks it routes to", () => {
             const route = find(both, "lb1-edge-route");
             const deps = route.dependsOn.map((u) => u.split("::").pop());
