@@ -53,7 +53,7 @@ export class Routing extends pulumi.ComponentResource {
         const ready: pulumi.Resource[] = [...(args.after ?? [])];
         if (config.nginx.mode === "reload") {
             const init = cmd.initRoutes(server.home, config.nginx.confDir, track.main ? undefined : track.name);
-            ready.push(server.step(trackScoped(track, "routes-init"), { create: init }, { parent: this }));
+            ready.push(server.step(trackScoped(track, "routes-init"), { create: init }, { parent: this, dependsOn: [...ready] }));
         }
         if (config.target === "local" && track.main) {
             ready.push(this.localNginx(server, ready));
