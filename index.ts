@@ -7,3 +7,5 @@ const outputs = portalProgram();
 
 export const stage = outputs.stage;
 export const servers = outputs.servers;
+/** Other tracks (side-by-side generations); absent from a single-track stack's outputs. */
+export const tracks = Object.keys(outputs.tracks).length > 0 ? outputs.tracks : undefined;

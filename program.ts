@@ -5,13 +5,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, validateConfig, type PortalConfig } from "./lib/config";
 import { readRawConfig } from "./lib/rawConfig";
-import { Portal } from "./components/portal";
+import { Portal, type TrackOutputs } from "./components/portal";
 import type { ServerOutputs } from "./components/serverRelease";
 import type { Stage } from "./lib/rollout";
 
 export interface ProgramOutputs {
     stage: Stage;
     servers: Record<string, ServerOutputs>;
+    tracks: Record<string, TrackOutputs>;
 }
 
 /** Validates the stack's `portal:` config; throws ConfigError naming every bad key. */
@@ -42,5 +43,5 @@ export function portalProgram(opts?: pulumi.ComponentResourceOptions): ProgramOu
         },
         opts,
     );
-    return { stage: portal.stage, servers: portal.servers };
+    return { stage: portal.stage, servers: portal.servers, tracks: portal.tracks };
 }

@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import { describeDiff } from "../offline/diff";
 import { evaluate } from "../offline/evaluate";
-import { planStack, readStackFile, type Plan } from "../offline/plan";
+import { planStack, readStackFile, type Plan, type ServerPlan } from "../offline/plan";
 
 function usage(message: string): never {
     process.stderr.write(`${message}\nusage: npm run plan -- --stack <name> [--json] [--compare <earlier stack file>]\n`);
@@ -41,16 +41,8 @@ async function changesFrom(earlierFile: string, currentFile: string): Promise<st
     return describeDiff(before, after);
 }
 
-export function renderPlanText(stack: string, plan: Plan): string {
-    const { release } = plan;
-    const tags = Object.entries(release.tags).map(([c, t]) => `${c}=${t}`).join(" ");
-    const lines = [
-        `stack ${stack}: stage ${plan.stage}`,
-        `  ${plan.note}`,
-        `  release: live=${release.live} passive=${release.passive} canary=${release.canary}% tags: ${tags}`,
-        `  notifications: ${plan.notifications}`,
-    ];
-    for (const s of plan.servers) {
+function renderServers(servers: ServerPlan[], lines: string[]): void {
+    for (const s of servers) {
         lines.push(`server ${s.name} (${s.host})${s.primary ? " primary" : ""}`);
         lines.push(`  live: ${s.live.color} (${s.live.tag})   passive: ${s.passive.color} (${s.passive.tag})`);
         for (const c of s.containers) lines.push(`  container ${c.name}: ${c.tag}${c.protected ? " [protected: serves live traffic]" : ""}`);
@@ -60,6 +52,25 @@ export function renderPlanText(stack: string, plan: Plan): string {
         for (const w of s.workers) lines.push(`  worker ${w.name}: ${w.tag}`);
         for (const n of s.notifications) lines.push(`  notify: ${n}`);
         lines.push(`  live-color file: ${s.liveColorFile}`);
+    }
+}
+
+function releaseLine(release: Plan["release"]): string {
+    const tags = Object.entries(release.tags).map(([c, t]) => `${c}=${t}`).join(" ");
+    return `release: live=${release.live} passive=${release.passive} canary=${release.canary}% tags: ${tags}`;
+}
+
+export function renderPlanText(stack: string, plan: Plan): string {
+    const lines = [`stack ${stack}: stage ${plan.stage}`, `  ${plan.note}`, `  ${releaseLine(plan.release)}`, `  notifications: ${plan.notifications}`];
+    renderServers(plan.servers, lines);
+    for (const track of plan.tracks ?? []) {
+        lines.push(`track ${track.name}: stage ${track.stage}${track.retired ? " (retired: unprotected, not routed by the edge)" : ""}`);
+        lines.push(`  ${releaseLine(track.release)}`);
+        renderServers(track.servers, lines);
+    }
+    if (plan.edge) {
+        lines.push(`edge ${plan.edge.hosts.join(", ")}: public listener -> ${plan.edge.split}`);
+        for (const [track, port] of Object.entries(plan.edge.trackPorts)) lines.push(`  test route for track ${track} on port ${port}`);
     }
     return lines.join("\n") + "\n";
 }

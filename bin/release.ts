@@ -1,8 +1,10 @@
-// npm run release -- <verb> [arg] --stack <name> [--dry-run]
-// One command per rollout stage: edits the `portal:release` block of Pulumi.<name>.yaml
-// (in the current directory) so that it can only hold a legal next stage. Exit 0: done
-// (or nothing to change); 1: refused (illegal transition, bad argument, invalid config,
-// unreadable file), the file untouched; 2: usage.
+// npm run release -- <verb> [arg] --stack <name> [--track <name>] [--dry-run]
+// One command per rollout stage: edits one track's release block of Pulumi.<name>.yaml
+// (in the current directory) so that it can only hold a legal next stage. The main track
+// (default, or --track main) is `portal:release` with blue/green; another track is its
+// `portal:tracks` entry's `release`, with that track's own two colors. Exit 0: done (or
+// nothing to change); 1: refused (illegal transition, bad argument, unknown or retired
+// track, invalid config, unreadable file), the file untouched; 2: usage.
 
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -20,7 +22,16 @@ import {
     type Verb,
 } from "../lib/releaseTransitions";
 import { stageOf } from "../lib/rollout";
-import { StackFileError, applyReleaseChanges, portalRawConfig, releaseKey } from "../lib/stackFileEdit";
+import {
+    MAIN_RELEASE,
+    StackFileError,
+    applyReleaseChanges,
+    portalRawConfig,
+    releaseKey,
+    trackRelease,
+    type ReleaseBlockPath,
+} from "../lib/stackFileEdit";
+import { MAIN_TRACK, tracksOf, type Track } from "../lib/tracks";
 
 export interface ReleaseResult {
     code: 0 | 1 | 2;
@@ -29,6 +40,7 @@ export interface ReleaseResult {
 }
 
 const USAGE = `usage: npm run release -- <verb> [arg] --stack <name> [--dry-run]
+       npm run release -- <verb> [arg] --stack <name> --track <name> [--dry-run]
 verbs:
   status              the stage, colors, tags, canary and the verbs legal now
   prepare <tag>       steady only: put <tag> on the non-live color and make it passive
@@ -36,6 +48,8 @@ verbs:
   deploy              prepared only: make the passive color live (canary back to 0)
   abort               prepared only: point passive back at live (the prepared container stays, unrouted)
   rollback            steady only: make the other color live again (it must still have a tag)
+--track <name> acts on that entry of portal:tracks, with its own colors (default: main, the
+  top-level portal:release with blue/green); status without --track shows every track.
 --dry-run prints what would change and writes nothing.
 `;
 
@@ -43,6 +57,8 @@ interface Command {
     verb: Verb | "status";
     argument?: string;
     stack: string;
+    /** The track named with --track; undefined: none named (the main track, and status shows all). */
+    track?: string;
     dryRun: boolean;
 }
 
@@ -62,16 +78,23 @@ function usage(message: string): ReleaseResult {
     return { code: 2, stdout: "", stderr: `${message}\n${USAGE}` };
 }
 
-/** Splits argv into flags (--stack, --dry-run) and positional words (verb and argument). */
+function trackName(word: string | undefined): string {
+    if (word === undefined || word === "" || word.startsWith("--")) throw new UsageError("--track needs a track name (main, or a name in portal:tracks)");
+    return word;
+}
+
+/** Splits argv into flags (--stack, --track, --dry-run) and positional words (verb and argument). */
 function parseCommand(argv: readonly string[]): Command {
     const words: string[] = [];
     let stack: string | undefined;
+    let track: string | undefined;
     let dryRun = false;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         if (arg === "--dry-run") dryRun = true;
         else if (arg === "--stack") stack = argv[++i];
         else if (arg.startsWith("--stack=")) stack = arg.slice("--stack=".length);
+        else if (arg === "--track" || arg.startsWith("--track=")) track = trackName(arg === "--track" ? argv[++i] : arg.slice("--track=".length));
         else if (arg === "--") continue;
         else if (arg.startsWith("--")) throw new UsageError(`unknown option: ${arg}`);
         else words.push(arg);
@@ -83,23 +106,69 @@ function parseCommand(argv: readonly string[]): Command {
     const wanted = verb === "status" ? null : VERB_ARGUMENT[verb];
     if (wanted === null && rest.length > 0) throw new UsageError(`${verb} takes no argument (got ${rest.join(" ")})`);
     if (wanted !== null && rest.length !== 1) throw new UsageError(`${verb} takes exactly one argument: ${verb} ${wanted}`);
-    return { verb, argument: rest[0], stack, dryRun };
+    return { verb, argument: rest[0], stack, track, dryRun };
+}
+
+/** The track a command acts on, and where its release block is in the stack file. */
+interface Target {
+    track: Track;
+    /** Its index in portal:tracks; null for the main track. */
+    index: number | null;
+    block: ReleaseBlockPath;
+}
+
+function targetOf(config: PortalConfig, track: Track): Target {
+    if (track.main) return { track, index: null, block: MAIN_RELEASE };
+    const index = config.tracks.findIndex((t) => t.name === track.name);
+    return { track, index, block: trackRelease(index) };
+}
+
+function findTarget(config: PortalConfig, name: string): Target | undefined {
+    const track = tracksOf(config).find((t) => t.name === name);
+    return track && targetOf(config, track);
+}
+
+function releaseAt(config: PortalConfig, target: Target): ReleaseConfig {
+    return target.index === null ? config.release : config.tracks[target.index].release;
+}
+
+/** `config` with the target's release replaced: what the rest of an edited config must equal. */
+function withReleaseAt(config: PortalConfig, target: Target, release: ReleaseConfig): PortalConfig {
+    if (target.index === null) return { ...config, release };
+    return { ...config, tracks: config.tracks.map((t, i) => (i === target.index ? { ...t, release } : t)) };
+}
+
+/** ", track py3" after the stack's name; nothing for the main track (its output is as it always was). */
+function trackSuffix(target: Target): string {
+    return target.track.main ? "" : `, track ${target.track.name}${target.track.retired ? " (retired)" : ""}`;
+}
+
+/** A refusal on `target`, naming it unless it is the main track. */
+function refusedOn(target: Target, message: string): ReleaseResult {
+    return refused(target.track.main ? message : `track ${target.track.name}: ${message}`);
 }
 
 function validated(text: string): PortalConfig {
     return validateConfig(portalRawConfig(text));
 }
 
-function renderStatus(stack: string, release: ReleaseConfig): string {
+function renderStatus(stack: string, target: Target): string {
+    const { release, colors, retired } = target.track;
     const tags = Object.entries(release.tags).map(([color, tag]) => `${color}=${tag}`).join(" ");
     return [
-        `stack ${stack}: ${stageOf(release)}`,
+        `stack ${stack}${trackSuffix(target)}: ${stageOf(release)}`,
         `  live:    ${release.live} (${release.tags[release.live]})`,
         `  passive: ${release.passive} (${release.tags[release.passive]})`,
         `  canary:  ${release.canary}%`,
         `  tags:    ${tags}`,
-        `legal now: ${describeLegalVerbs(release)}`,
+        `legal now: ${retired ? "none (the track is retired)" : describeLegalVerbs(release, colors)}`,
     ].join("\n") + "\n";
+}
+
+/** One target's block, or (no --track) the main track's as always, then each other track's. */
+function renderStatuses(command: Command, config: PortalConfig, target: Target): string {
+    if (command.track !== undefined) return renderStatus(command.stack, target);
+    return tracksOf(config).map((track) => renderStatus(command.stack, targetOf(config, track))).join("\n");
 }
 
 function renderValue(change: ReleaseChange, value: string | number | undefined): string {
@@ -107,23 +176,23 @@ function renderValue(change: ReleaseChange, value: string | number | undefined):
     return change.path[0] === "tags" ? JSON.stringify(value) : String(value);
 }
 
-function renderChanges(changes: readonly ReleaseChange[]): string[] {
-    const width = Math.max(...changes.map((c) => releaseKey(c.path).length));
-    return changes.map((c) => `  ${releaseKey(c.path).padEnd(width)}  ${renderValue(c, c.before)} → ${renderValue(c, c.after)}`);
+function renderChanges(block: ReleaseBlockPath, changes: readonly ReleaseChange[]): string[] {
+    const width = Math.max(...changes.map((c) => releaseKey(c.path, block).length));
+    return changes.map((c) => `  ${releaseKey(c.path, block).padEnd(width)}  ${renderValue(c, c.before)} → ${renderValue(c, c.after)}`);
 }
 
-function renderReport(command: Command, file: string, before: ReleaseConfig, after: ReleaseConfig, changes: readonly ReleaseChange[], notes: readonly string[]): string {
+function renderReport(command: Command, target: Target, file: string, before: ReleaseConfig, after: ReleaseConfig, changes: readonly ReleaseChange[], notes: readonly string[]): string {
     const { stack, dryRun } = command;
     const title = [command.verb, command.argument].filter((w) => w !== undefined).join(" ");
     const lines = [
-        `${dryRun ? "dry run: " : ""}${title} on stack ${stack} (${file})`,
-        ...renderChanges(changes),
+        `${dryRun ? "dry run: " : ""}${title} on stack ${stack}${trackSuffix(target)} (${file})`,
+        ...renderChanges(target.block, changes),
         ...notes.map((note) => `note: ${note}`),
         `stage ${describeStage(after)}${stageOf(before) === stageOf(after) ? "" : ` (was ${stageOf(before)})`}`,
         dryRun ? `nothing written (dry run). Without --dry-run, then:` : `wrote ${file}. Next:`,
         `  pulumi preview -s ${stack}`,
         `  pulumi up -s ${stack}`,
-        `then legal: ${describeLegalVerbs(after)}`,
+        `then legal: ${describeLegalVerbs(after, target.track.colors)}`,
     ];
     return lines.join("\n") + "\n";
 }
@@ -147,34 +216,46 @@ function writeAtomically(file: string, text: string): void {
     }
 }
 
-function changeRelease(command: Command, fileName: string, filePath: string, text: string, before: ReleaseConfig): ReleaseResult {
+function changeRelease(command: Command, fileName: string, filePath: string, text: string, config: PortalConfig, target: Target): ReleaseResult {
     const verb = command.verb as Verb;
-    const result = transition(before, verb, command.argument);
+    const { track, block } = target;
+    if (track.retired) {
+        return refusedOn(
+            target,
+            `cannot ${[verb, command.argument].filter((w) => w !== undefined).join(" ")}: the track is retired (${releaseKey(["retired"], block.slice(0, -1))}: true); it serves no edge traffic and its containers are unprotected. Set retired to false first to roll it out again`,
+        );
+    }
+    const before = releaseAt(config, target);
+    const result = transition(before, verb, command.argument, track.colors);
     if (!result.ok) {
-        return refused(result.reason);
+        return refusedOn(target, result.reason);
     }
-    const changes = releaseChanges(before, result.release);
+    const changes = releaseChanges(before, result.release, track.colors);
     if (changes.length === 0) {
-        return ok(`${verb} ${command.argument ?? ""}: nothing to change on stack ${command.stack}\nstage ${describeStage(before)}\n`);
+        return ok(`${verb} ${command.argument ?? ""}: nothing to change on stack ${command.stack}${trackSuffix(target)}\nstage ${describeStage(before)}\n`);
     }
-    const edited = applyReleaseChanges(text, changes);
-    let after: ReleaseConfig;
+    const edited = applyReleaseChanges(text, changes, block);
+    let afterConfig: PortalConfig;
     try {
-        after = validated(edited).release;
+        afterConfig = validated(edited);
     } catch (e) {
-        if (e instanceof ConfigError) return refused(`cannot ${verb}: the result would not be a valid config:\n${e.message}`);
+        if (e instanceof ConfigError) return refusedOn(target, `cannot ${verb}: the result would not be a valid config:\n${e.message}`);
         throw e;
     }
+    const after = releaseAt(afterConfig, target);
     if (!isDeepStrictEqual(after, result.release)) {
-        return refused(`cannot ${verb}: the edited file would not hold the intended release; edit it by hand`);
+        return refusedOn(target, `cannot ${verb}: the edited file would not hold the intended release; edit it by hand`);
+    }
+    if (!isDeepStrictEqual(withReleaseAt(afterConfig, target, before), config)) {
+        return refusedOn(target, `cannot ${verb}: the edited file would change more than ${releaseKey([], block)}; edit it by hand`);
     }
     if (!command.dryRun) {
         if (fs.readFileSync(filePath, "utf8") !== text) {
-            return refused(`cannot ${verb}: ${fileName} changed while it was being edited; run the command again`);
+            return refusedOn(target, `cannot ${verb}: ${fileName} changed while it was being edited; run the command again`);
         }
         writeAtomically(filePath, edited);
     }
-    return ok(renderReport(command, fileName, before, after, changes, result.notes));
+    return ok(renderReport(command, target, fileName, before, after, changes, result.notes));
 }
 
 function runCommand(command: Command, cwd: string): ReleaseResult {
@@ -184,19 +265,25 @@ function runCommand(command: Command, cwd: string): ReleaseResult {
         return refused(`no stack file ${fileName} in ${cwd}`);
     }
     const text = fs.readFileSync(filePath, "utf8");
-    let before: ReleaseConfig;
+    let config: PortalConfig;
     try {
-        before = validated(text).release;
+        config = validated(text);
     } catch (e) {
         if (e instanceof ConfigError || e instanceof StackFileError) {
             return refused(`${fileName} is not a valid portal config now; fix it first:\n${e.message}`);
         }
         throw e;
     }
-    if (command.verb === "status") {
-        return ok(renderStatus(command.stack, before));
+    const name = command.track ?? MAIN_TRACK;
+    const target = findTarget(config, name);
+    if (target === undefined) {
+        const known = tracksOf(config).map((t) => t.name + (t.retired ? " (retired)" : ""));
+        return refused(`unknown track ${name} on stack ${command.stack}; known tracks: ${known.join(", ")}`);
     }
-    return changeRelease(command, fileName, filePath, text, before);
+    if (command.verb === "status") {
+        return ok(renderStatuses(command, config, target));
+    }
+    return changeRelease(command, fileName, filePath, text, config, target);
 }
 
 /** The whole command, in-process: argv without node and script, cwd holding the stack files. */

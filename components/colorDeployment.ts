@@ -7,11 +7,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
 import { composeLabels, containerName } from "../lib/compose";
 import type { ColorRun } from "../lib/rollout";
+import { composeProject, type Track } from "../lib/tracks";
 import type { Server } from "./server";
 import type { CommandStep } from "./target";
 
 export interface ColorDeploymentArgs {
     server: Server;
+    track: Track;
     run: ColorRun;
     /** Steps that must succeed first: the primary server's migration for this color. */
     gate: pulumi.Resource[];
@@ -28,16 +30,17 @@ export class ColorDeployment extends pulumi.ComponentResource {
         const { server, run } = args;
         const { app } = server.config;
         const image = server.images[run.color]!;
+        const project = composeProject(args.track);
 
         this.container = new docker.Container(
             `${name}-container`,
             {
-                name: containerName(run.color),
+                name: containerName(run.color, project),
                 image: image.imageId,
                 restart: "unless-stopped",
                 ports: [{ internal: app.port, external: run.hostPort, ip: app.bindAddress }],
                 envs: args.envs,
-                labels: Object.entries({ ...composeLabels(run.color), "portal.color": run.color, "portal.tag": run.tag }).map(
+                labels: Object.entries({ ...composeLabels(run.color, project), "portal.color": run.color, "portal.tag": run.tag }).map(
                     ([label, value]) => ({ label, value }),
                 ),
             },
@@ -47,7 +50,7 @@ export class ColorDeployment extends pulumi.ComponentResource {
         const url = `http://127.0.0.1:${run.hostPort}${app.healthPath}`;
         this.healthy = server.step(
             `${run.color}-healthy`,
-            { create: cmd.waitHealthy(server.config.dir, url, app.healthTimeoutSeconds), triggers: [this.container.id] },
+            { create: cmd.waitHealthy(server.home, url, app.healthTimeoutSeconds), triggers: [this.container.id] },
             { parent: this, dependsOn: [this.container] },
         );
         this.registerOutputs({ container: this.container.name, healthy: this.healthy.stdout });

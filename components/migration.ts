@@ -28,7 +28,7 @@ export class Migration extends pulumi.ComponentResource {
         this.done = primary.step(
             `${run.color}-migrate`,
             {
-                create: cmd.runMigrations(primary.config.dir, containerName(`migrate-${run.color}`), run.image, run.args),
+                create: cmd.runMigrations(primary.home, containerName(`migrate-${run.color}`), run.image, run.args),
                 stdin: args.envLines,
             },
             // Env or secret changes do not re-run old migrations: only a new tag (new command line) does.

@@ -4,9 +4,11 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
-import { COLORS, type Color, type PortalConfig } from "../lib/config";
+import type { Color, PortalConfig } from "../lib/config";
 import { migrationRuns, stageOf, type Stage } from "../lib/rollout";
 import { appEnv } from "./appEnv";
+import { trackScoped, tracksOf } from "../lib/tracks";
+import { Edge } from "./edge";
 import { Migration } from "./migration";
 import { Server } from "./server";
 import type { ServerOutputs } from "./serverRelease";
@@ -22,50 +24,79 @@ export interface PortalArgs {
     secrets: PortalSecrets;
 }
 
+export interface TrackOutputs {
+    stage: Stage;
+    servers: Record<string, ServerOutputs>;
+}
+
 export class Portal extends pulumi.ComponentResource {
+    /** The main track's stage and per-server outputs (a single-track stack has only these). */
     readonly stage: Stage;
     readonly servers: Record<string, ServerOutputs> = {};
+    /** The other tracks' stages and per-server outputs. */
+    readonly tracks: Record<string, TrackOutputs> = {};
 
     constructor(name: string, args: PortalArgs, opts?: pulumi.ComponentResourceOptions) {
         super("portal:index:Portal", name, {}, opts);
         const { config, secrets } = args;
-        const { release } = config;
-        this.stage = stageOf(release);
-
-        // Recorded once per release: the step runs again only when a tag changes.
-        const stamp = new command.local.Command(
-            `${name}-release-stamp`,
-            { create: cmd.releaseStamp().toString(), triggers: COLORS.map((c) => release.tags[c] ?? "") },
-            { parent: this },
-        );
+        const tracks = tracksOf(config);
+        this.stage = stageOf(config.release);
 
         const servers = config.servers.map(
-            (server) => new Server(server.name, { config, server, sshPrivateKey: secrets.sshPrivateKey }, { parent: this }),
+            (server) => new Server(server.name, { config, server, tracks, sshPrivateKey: secrets.sshPrivateKey }, { parent: this }),
         );
         const primary = servers.find((s) => s.server.primary)!;
         const env = appEnv(config.app.env, secrets.appSecrets);
+        const liveSwitches: Record<string, pulumi.Resource[]> = {};
+        const mainStaticFiles = new Map<Server, pulumi.Resource>();
 
-        // The live color's migration first, so a fresh stack migrates in release order.
-        const migrations: Partial<Record<Color, pulumi.Resource>> = {};
-        const runs = migrationRuns(config).sort((a, b) => Number(b.color === release.live) - Number(a.color === release.live));
-        for (const run of runs) {
-            const earlier = Object.values(migrations) as pulumi.Resource[];
-            const pulls = servers.map((s) => s.images[run.color]!);
-            migrations[run.color] = new Migration(
-                `${primary.name}-${run.color}-migration`,
-                { primary, run, after: [...pulls, ...earlier], envLines: env.envFile },
-                { parent: primary },
-            ).done;
-        }
+        for (const track of tracks) {
+            const { release } = track;
+            // Recorded once per release: the step runs again only when one of the track's tags changes.
+            const stamp = new command.local.Command(
+                `${name}-${trackScoped(track, "release-stamp")}`,
+                { create: cmd.releaseStamp().toString(), triggers: track.colors.map((c) => release.tags[c] ?? "") },
+                { parent: this },
+            );
 
-        for (const server of servers) {
-            this.servers[server.name] = server.deployRelease({
-                stamp: stamp.stdout,
-                migrations,
-                envs: env.envs,
-                slackWebhook: secrets.slackWebhook,
-            });
+            // The live color's migration first, so a fresh stack migrates in release order.
+            const migrations: Partial<Record<Color, pulumi.Resource>> = {};
+            const runs = migrationRuns(config, track).sort((a, b) => Number(b.color === release.live) - Number(a.color === release.live));
+            for (const run of runs) {
+                const earlier = Object.values(migrations) as pulumi.Resource[];
+                const pulls = servers.map((s) => s.images[run.color]!);
+                migrations[run.color] = new Migration(
+                    `${primary.name}-${run.color}-migration`,
+                    { primary, run, after: [...pulls, ...earlier], envLines: env.envFile },
+                    { parent: primary },
+                ).done;
+            }
+
+            const outputs: Record<string, ServerOutputs> = {};
+            liveSwitches[track.name] = [];
+            for (const server of servers) {
+                const deployed = server.deployTrack(track, {
+                    stamp: stamp.stdout,
+                    migrations,
+                    envs: env.envs,
+                    slackWebhook: secrets.slackWebhook,
+                    mainStaticFiles: mainStaticFiles.get(server),
+                });
+                if (track.main) mainStaticFiles.set(server, deployed.staticFiles);
+                outputs[server.name] = deployed.outputs;
+                liveSwitches[track.name].push(deployed.liveRecorded);
+            }
+            if (track.main) Object.assign(this.servers, outputs);
+            else this.tracks[track.name] = { stage: stageOf(release), servers: outputs };
         }
-        this.registerOutputs({ stage: this.stage, servers: this.servers });
+        for (const server of servers) server.complete(this.servers[server.name]);
+
+        if (config.edge) {
+            for (const host of config.edge.hosts) {
+                // The edge routes to a track only once every server has switched its live upstream.
+                new Edge(host.name, { config, edge: config.edge, host, tracks, after: liveSwitches, sshPrivateKey: secrets.sshPrivateKey }, { parent: this });
+            }
+        }
+        this.registerOutputs({ stage: this.stage, servers: this.servers, tracks: this.tracks });
     }
 }

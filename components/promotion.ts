@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
 import { routeMode } from "../lib/routeModes";
 import type { LiveRoute } from "../lib/rollout";
+import { trackScoped, type Track } from "../lib/tracks";
 import type { Color } from "../lib/config";
 import { publishRoute } from "./routing";
 import type { Server } from "./server";
@@ -14,8 +15,8 @@ import type { CommandStep } from "./target";
 
 export interface PromotionArgs {
     server: Server;
+    track: Track;
     route: LiveRoute;
-    liveTag: string;
     /** The live color's own health wait, and the canary color's when a canary is routed. */
     healthy: pulumi.Resource[];
     /** The upstreams file and the compose file of this release. */
@@ -29,25 +30,27 @@ export class Promotion extends pulumi.ComponentResource {
 
     constructor(name: string, args: PromotionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("portal:index:Promotion", name, {}, opts);
-        const { server, route, liveTag } = args;
+        const { server, route, track } = args;
         const { config } = server;
         const color: Color = route.color;
+        const liveTag = track.release.tags[color];
         const keyedOnLive = [color, liveTag];
+        const scoped = (suffix: string) => trackScoped(track, suffix);
 
-        const url = `http://127.0.0.1:${config.app.hostPorts[color]}${config.app.healthPath}`;
-        const recheck = server.step("live-healthy", { create: cmd.waitHealthy(config.dir, url, args.recheckSeconds), triggers: keyedOnLive }, {
+        const url = `http://127.0.0.1:${track.hostPorts[color]}${config.app.healthPath}`;
+        const recheck = server.step(scoped("live-healthy"), { create: cmd.waitHealthy(server.home, url, args.recheckSeconds), triggers: keyedOnLive }, {
             parent: this,
             dependsOn: args.healthy,
         });
-        const symlink = server.step("compose-symlink", { create: cmd.promoteCompose(config.dir), triggers: keyedOnLive }, {
+        const symlink = server.step(scoped("compose-symlink"), { create: cmd.promoteCompose(server.home, track.dir), triggers: keyedOnLive }, {
             parent: this,
             dependsOn: [recheck, ...args.after],
         });
-        const live = publishRoute(server, "route-live", routeMode(config.nginx.mode).live(route), {
+        const live = publishRoute(server, scoped("route-live"), routeMode(config.nginx.mode).live(route, track), {
             parent: this,
             dependsOn: [recheck, symlink, ...args.after, ...args.healthy],
         });
-        this.recorded = server.step("record-live", { create: cmd.recordLive(config.dir, color, liveTag) }, { parent: this, dependsOn: [live] });
+        this.recorded = server.step(scoped("record-live"), { create: cmd.recordLive(server.home, track.dir, color, liveTag) }, { parent: this, dependsOn: [live] });
         this.registerOutputs({ recorded: this.recorded.stdout });
     }
 }

@@ -9,17 +9,32 @@ import * as cmd from "../lib/commands";
 import { containerName } from "../lib/compose";
 import { publishStaticFile, routeMode, type RouteFile } from "../lib/routeModes";
 import type { PassiveRoute } from "../lib/rollout";
+import { trackScoped, type Track } from "../lib/tracks";
+import type { Host } from "./host";
 import type { Server } from "./server";
 import type { CommandStep } from "./target";
 
-/** A step that publishes one live or passive route file on a server. */
-export function publishRoute(server: Server, suffix: string, route: RouteFile, opts: { parent: pulumi.Resource; dependsOn: pulumi.Resource[] }): CommandStep {
-    const create = routeMode(server.config.nginx.mode).publishRoute(server.config, route.file);
-    return server.step(suffix, { create, stdin: route.content }, opts);
+/** A step that publishes one live or passive route file on a host. */
+export function publishRoute(host: Host, suffix: string, route: RouteFile, opts: { parent: pulumi.Resource; dependsOn: pulumi.Resource[] }): CommandStep {
+    const create = routeMode(host.config.nginx.mode).publishRoute(host.config, host.home, route.file);
+    return host.step(suffix, { create, stdin: route.content }, opts);
+}
+
+/** Publishes static nginx files one after the other (each is tested with the previous in place); returns the last. */
+export function publishStaticFiles(host: Host, files: RouteFile[], opts: { parent: pulumi.Resource; dependsOn: pulumi.Resource[] }): CommandStep {
+    let ready = opts.dependsOn;
+    for (const { file, content } of files) {
+        const suffix = file.replace(/\.conf$/, "");
+        ready = [host.step(suffix, { create: publishStaticFile(host.config, host.home, file), stdin: content }, { parent: opts.parent, dependsOn: ready })];
+    }
+    return ready[0] as CommandStep;
 }
 
 export interface RoutingArgs {
     server: Server;
+    track: Track;
+    /** Another track's files wait for the main track's (router.conf defines the variables its listeners use). */
+    after?: pulumi.Resource[];
     passive: PassiveRoute;
     /** The passive color's health wait: the passive upstream moves only to a healthy container. */
     passiveHealthy: pulumi.Resource;
@@ -32,23 +47,19 @@ export class Routing extends pulumi.ComponentResource {
 
     constructor(name: string, args: RoutingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("portal:index:Routing", name, {}, opts);
-        const { server } = args;
+        const { server, track } = args;
         const { config } = server;
         const mode = routeMode(config.nginx.mode);
-        let ready: pulumi.Resource[] = [];
+        const ready: pulumi.Resource[] = [...(args.after ?? [])];
         if (config.nginx.mode === "reload") {
-            ready.push(server.step("routes-init", { create: cmd.initRoutes(config.dir, config.nginx.confDir) }, { parent: this }));
+            const init = cmd.initRoutes(server.home, config.nginx.confDir, track.main ? undefined : track.name);
+            ready.push(server.step(trackScoped(track, "routes-init"), { create: init }, { parent: this, dependsOn: [...ready] }));
         }
-        if (config.target === "local") {
+        if (config.target === "local" && track.main) {
             ready.push(this.localNginx(server, ready));
         }
-        // One after the other: each is tested by nginx with the previous ones in place.
-        for (const { file, content } of mode.staticFiles(config)) {
-            const suffix = file.replace(/\.conf$/, "");
-            ready = [server.step(suffix, { create: publishStaticFile(config, file), stdin: content }, { parent: this, dependsOn: ready })];
-        }
-        this.staticFiles = ready[0] as CommandStep;
-        this.passive = publishRoute(server, "route-passive", mode.passive(args.passive), {
+        this.staticFiles = publishStaticFiles(server, mode.staticFiles(config, track), { parent: this, dependsOn: ready });
+        this.passive = publishRoute(server, trackScoped(track, "route-passive"), mode.passive(args.passive, track), {
             parent: this,
             dependsOn: [this.staticFiles, args.passiveHealthy],
         });

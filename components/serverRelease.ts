@@ -9,6 +9,7 @@ import * as cmd from "../lib/commands";
 import type { Color } from "../lib/config";
 import { renderCompose } from "../lib/compose";
 import { colorRuns, liveNotice, liveRoute, passiveNotice, passiveRoute, workerRuns } from "../lib/rollout";
+import { trackScoped, type Track } from "../lib/tracks";
 import { ColorDeployment } from "./colorDeployment";
 import { slackNotice } from "./notice";
 import { Promotion } from "./promotion";
@@ -17,9 +18,11 @@ import type { Server } from "./server";
 import { Workers } from "./workers";
 
 export interface ServerReleaseArgs {
-    /** The release's date stamp (stdout of the stamp step). */
+    /** Another track: the main track's static nginx files on this server, which its own wait for. */
+    mainStaticFiles?: pulumi.Resource;
+    /** The track's release date stamp (stdout of its stamp step). */
     stamp: pulumi.Output<string>;
-    /** Per color: the migration every server's container of that color waits for. */
+    /** Per color of the track: the migration every server's container of that color waits for. */
     migrations: Partial<Record<Color, pulumi.Resource>>;
     slackWebhook?: pulumi.Output<string>;
     /** The app's env as container env strings (secret when app secrets are set). */
@@ -37,61 +40,82 @@ export interface ServerOutputs {
 /** Seconds the deploy-time re-check of the live color may take. */
 const RECHECK_SECONDS = 30;
 
-/** Declares the release on `server` (parented to it) and returns the server's outputs. */
-export function deployRelease(server: Server, args: ServerReleaseArgs): ServerOutputs {
+export interface DeployedTrack {
+    outputs: ServerOutputs;
+    /** The recorded live switch: the edge waits for it before routing to the track. */
+    liveRecorded: pulumi.Resource;
+    /** The last static nginx file of the track on this server. */
+    staticFiles: pulumi.Resource;
+}
+
+/** Declares one track's release on `server` (parented to it). */
+export function deployTrack(server: Server, track: Track, args: ServerReleaseArgs): DeployedTrack {
     const { config } = server;
-    const { release } = config;
+    const { release } = track;
     const name = server.name;
+    const scoped = (suffix: string) => trackScoped(track, suffix);
+    const after: pulumi.Resource[] = [];
+    if (!track.main) {
+        // The main track's directory is made with the scripts; another track's here.
+        after.push(server.step(scoped("setup"), { create: cmd.prepareHost(track.dir, config.nginx.confDir) }, { parent: server }));
+    }
 
     const compose = server.step(
-        "compose",
-        { create: args.stamp.apply((stamp) => cmd.writeCompose(config.dir, stamp.trim())), stdin: renderCompose(config, server.server) },
-        { parent: server },
+        scoped("compose"),
+        { create: args.stamp.apply((stamp) => cmd.writeCompose(server.home, track.dir, stamp.trim())), stdin: renderCompose(config, server.server, track) },
+        { parent: server, dependsOn: after },
     );
 
     const colors: Partial<Record<Color, ColorDeployment>> = {};
-    for (const run of colorRuns(config)) {
+    for (const run of colorRuns(config, track)) {
         const migration = args.migrations[run.color];
         colors[run.color] = new ColorDeployment(
             `${name}-${run.color}`,
-            { server, run, gate: migration ? [migration] : [], envs: args.envs },
+            { server, track, run, gate: migration ? [migration] : [], envs: args.envs },
             { parent: server },
         );
     }
 
-    const passive = passiveRoute(config);
-    const routing = new Routing(`${name}-routing`, { server, passive, passiveHealthy: colors[passive.color]!.healthy }, { parent: server });
+    const passive = passiveRoute(config, track);
+    const routing = new Routing(
+        `${name}-${scoped("routing")}`,
+        { server, track, passive, passiveHealthy: colors[passive.color]!.healthy, after: args.mainStaticFiles ? [args.mainStaticFiles] : [] },
+        { parent: server },
+    );
 
-    const live = liveRoute(config);
+    const live = liveRoute(config, track);
     const healthy = [colors[live.color]!.healthy];
     if (live.canary) {
         healthy.push(colors[live.canary.color]!.healthy, routing.passive);
     }
     const promotion = new Promotion(
-        `${name}-promotion`,
-        { server, route: live, liveTag: release.tags[live.color]!, healthy, after: [routing.staticFiles, compose], recheckSeconds: RECHECK_SECONDS },
+        `${name}-${scoped("promotion")}`,
+        { server, track, route: live, healthy, after: [routing.staticFiles, compose], recheckSeconds: RECHECK_SECONDS },
         { parent: server },
     );
 
-    const workers = new Workers(
-        `${name}-workers`,
-        { server, runs: workerRuns(config, server.server), image: server.images[live.color]!, envs: args.envs, after: [promotion.recorded] },
-        { parent: server },
-    );
+    const workers = track.main
+        ? new Workers(
+              `${name}-workers`,
+              { server, runs: workerRuns(config, server.server), image: server.images[live.color]!, envs: args.envs, after: [promotion.recorded] },
+              { parent: server },
+          ).containers
+        : [];
 
     if (args.slackWebhook) {
-        slackNotice(`${name}-notify-passive`, passiveNotice(release, name), args.slackWebhook, { parent: server, dependsOn: [routing.passive] });
-        slackNotice(`${name}-notify-live`, liveNotice(release, name), args.slackWebhook, {
+        slackNotice(`${name}-${scoped("notify-passive")}`, passiveNotice(release, name, track), args.slackWebhook, { parent: server, dependsOn: [routing.passive] });
+        slackNotice(`${name}-${scoped("notify-live")}`, liveNotice(release, name, track), args.slackWebhook, {
             parent: server,
-            dependsOn: [promotion.recorded, ...workers.containers],
+            dependsOn: [promotion.recorded, ...workers],
         });
     }
 
-    return {
+    const outputs = {
         live: live.color,
         passive: passive.color,
-        liveTag: release.tags[live.color]!,
-        passiveTag: release.tags[passive.color]!,
-        liveColorFile: cmd.liveColorFile(config.dir),
+        liveTag: release.tags[live.color],
+        passiveTag: release.tags[passive.color],
+        liveColorFile: cmd.liveColorFile(track.dir),
     };
+    return { outputs, liveRecorded: promotion.recorded, staticFiles: routing.staticFiles };
 }

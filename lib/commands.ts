@@ -34,19 +34,22 @@ export function runMigrations(dir: string, containerName: string, image: string,
     return script(dir, "run-migrations.sh", [containerName, image, ...args]);
 }
 
+// `home` is the directory holding scripts/; `dir` the track's own directory (the same for
+// the main track).
+
 /** Writes the release's date-stamped compose file (content on stdin) and marks it as prepared. */
-export function writeCompose(dir: string, stamp: string): ShellCommand {
-    return script(dir, "write-compose.sh", [dir, stamp]);
+export function writeCompose(home: string, dir: string, stamp: string): ShellCommand {
+    return script(home, "write-compose.sh", [dir, stamp]);
 }
 
 /** Points docker-compose.yml at the prepared release's file. */
-export function promoteCompose(dir: string): ShellCommand {
-    return script(dir, "promote-compose.sh", [dir]);
+export function promoteCompose(home: string, dir: string): ShellCommand {
+    return script(home, "promote-compose.sh", [dir]);
 }
 
 /** Records the live color and tag on the server (live-color file and compose .env). */
-export function recordLive(dir: string, color: Color, tag: string): ShellCommand {
-    return script(dir, "record-live.sh", [dir, color, tag]);
+export function recordLive(home: string, dir: string, color: Color, tag: string): ShellCommand {
+    return script(home, "record-live.sh", [dir, color, tag]);
 }
 
 /** Posts a message to Slack from the operator's machine; the webhook comes from SLACK_WEBHOOK_URL. */
@@ -64,9 +67,12 @@ export function liveColorFile(dir: string): string {
     return `${dir}/live-color`;
 }
 
-/** Creates placeholder live/passive route files where none exist yet, so nginx -t passes on a new server. */
-export function initRoutes(dir: string, confDir: string): ShellCommand {
-    return script(dir, "init-routes.sh", [confDir]);
+/**
+ * Creates placeholder live/passive route files where none exist yet, so nginx -t passes on a
+ * new server; for another track (`py3`) the files are py3-live.conf defining $py3_live.
+ */
+export function initRoutes(home: string, confDir: string, track?: string): ShellCommand {
+    return script(home, "init-routes.sh", track ? [confDir, track] : [confDir]);
 }
 
 /** Atomically replaces a routing state file (content on stdin); no nginx reload. */

@@ -5,36 +5,40 @@
 // from the .env file that the deploy step writes (PORTAL_LIVE_TAG).
 
 import { stringify } from "yaml";
-import { COLORS, type PortalConfig, type ServerConfig } from "./config";
+import type { PortalConfig, ServerConfig } from "./config";
 import { imageRef } from "./rollout";
+import { composeProject, tracksOf, type Track } from "./tracks";
 
+/** The main track's compose project; another track's is portal-<track>. */
 export const COMPOSE_PROJECT = "portal";
 
-export function containerName(service: string): string {
-    return `${COMPOSE_PROJECT}-${service}`;
+export function containerName(service: string, project = COMPOSE_PROJECT): string {
+    return `${project}-${service}`;
 }
 
 /** Labels that make a Pulumi-created container part of the compose project on the server. */
-export function composeLabels(service: string): Record<string, string> {
+export function composeLabels(service: string, project = COMPOSE_PROJECT): Record<string, string> {
     return {
-        "com.docker.compose.project": COMPOSE_PROJECT,
+        "com.docker.compose.project": project,
         "com.docker.compose.service": service,
         "com.docker.compose.oneoff": "False",
         "com.docker.compose.container-number": "1",
     };
 }
 
-export function renderCompose(config: PortalConfig, server: ServerConfig): string {
-    const liveTagImage = imageRef(config.image, "${PORTAL_LIVE_TAG:?run a deploy first}");
+/** The track's compose file on a server (workers belong to the main track only). */
+export function renderCompose(config: PortalConfig, server: ServerConfig, track: Track = tracksOf(config)[0]): string {
+    const project = composeProject(track);
+    const liveTagImage = imageRef(track.image, "${PORTAL_LIVE_TAG:?run a deploy first}");
     const services: Record<string, unknown> = {};
-    for (const color of COLORS) {
-        const tag = config.release.tags[color];
+    for (const color of track.colors) {
+        const tag = track.release.tags[color];
         if (tag === undefined) continue;
         services[color] = {
-            image: imageRef(config.image, tag),
-            container_name: containerName(color),
+            image: imageRef(track.image, tag),
+            container_name: containerName(color, project),
             restart: "unless-stopped",
-            ports: [`${config.app.hostPorts[color]}:${config.app.port}`],
+            ports: [`${track.hostPorts[color]}:${config.app.port}`],
             environment: config.app.env,
         };
     }
@@ -46,7 +50,7 @@ export function renderCompose(config: PortalConfig, server: ServerConfig): strin
             environment: config.app.env,
         };
     }
-    for (const role of server.workers) {
+    for (const role of track.main ? server.workers : []) {
         services[role] = {
             image: liveTagImage,
             container_name: containerName(role),
@@ -58,5 +62,5 @@ export function renderCompose(config: PortalConfig, server: ServerConfig): strin
     const header =
         "# Written by Pulumi (project portal). Pulumi owns these containers: use this file for\n" +
         "# `docker compose ps` and `docker compose logs`; change the stack config, not this file.\n";
-    return header + stringify({ name: COMPOSE_PROJECT, services }, { aliasDuplicateObjects: false });
+    return header + stringify({ name: project, services }, { aliasDuplicateObjects: false });
 }

@@ -6,11 +6,13 @@ import type {
     AppConfig,
     CanaryRoutingConfig,
     Color,
+    EdgeConfig,
     NginxConfig,
     NginxSiteConfig,
     ReleaseConfig,
     ServerConfig,
     SshConfig,
+    TrackConfig,
     WorkerConfig,
 } from "./config";
 import type { Problems } from "./configError";
@@ -90,35 +92,109 @@ function words(p: Problems, path: string, value: unknown, required: boolean): st
     return value as string[];
 }
 
-export function release(p: Problems, value: unknown): ReleaseConfig {
-    const r = object(p, "release", value, ["tags", "live", "passive", "canary"]);
-    const rawTags = object(p, "release.tags", r.tags, COLOR_LIST);
-    const tags: Partial<Record<Color, string>> = {};
-    for (const color of COLOR_LIST) {
+export function release(p: Problems, path: string, value: unknown, colors: readonly Color[]): ReleaseConfig {
+    const r = object(p, path, value, ["tags", "live", "passive", "canary"]);
+    const rawTags = object(p, `${path}.tags`, r.tags, colors);
+    const tags: Record<Color, string> = {};
+    for (const color of colors) {
         if (rawTags[color] !== undefined) {
-            tags[color] = matching(p, `release.tags.${color}`, rawTags[color], pattern.DOCKER_TAG, "a Docker tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+            tags[color] = matching(p, `${path}.tags.${color}`, rawTags[color], pattern.DOCKER_TAG, "a Docker tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
         }
     }
-    const live = oneOf(p, "release.live", r.live, COLOR_LIST);
-    const passive = r.passive === undefined ? live : oneOf(p, "release.passive", r.passive, COLOR_LIST);
-    if (COLOR_LIST.includes(live) && rawTags[live] === undefined) {
-        p.add(`release.tags.${live}`, `is missing; the live color ${live} needs a tag`);
+    const live = oneOf(p, `${path}.live`, r.live, colors);
+    const passive = r.passive === undefined ? live : oneOf(p, `${path}.passive`, r.passive, colors);
+    if (colors.includes(live) && rawTags[live] === undefined) {
+        p.add(`${path}.tags.${live}`, `is missing; the live color ${live} needs a tag`);
     }
     if (passive !== live && rawTags[passive] === undefined) {
-        p.add(`release.tags.${passive}`, `is missing; the passive color ${passive} needs a tag`);
+        p.add(`${path}.tags.${passive}`, `is missing; the passive color ${passive} needs a tag`);
     }
-    const canary = r.canary === undefined ? 0 : percent(p, "release.canary", r.canary);
+    const canary = r.canary === undefined ? 0 : percent(p, `${path}.canary`, r.canary);
     if (canary > 0 && passive === live) {
-        p.add("release.canary", `is ${canary} while release.passive equals release.live (${live}); allowed: 0 outside a rollout`);
+        p.add(`${path}.canary`, `is ${canary} while ${path}.passive equals ${path}.live (${live}); allowed: 0 outside a rollout`);
     }
     return { tags, live, passive, canary };
 }
 
-function percent(p: Problems, path: string, value: unknown): number {
+/** Extra tracks; their names become nginx variable prefixes and directory suffixes. */
+export function tracks(p: Problems, value: unknown, defaults: { image: string; dir: string }): TrackConfig[] {
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) {
+        p.add("tracks", `is ${describe(value)}; allowed: a list of { name, colors, release, hostPorts, site, image?, dir?, retired? }`);
+        return [];
+    }
+    const list = value.map((entry, i) => track(p, `tracks[${i}]`, entry, defaults));
+    duplicates(list.map((t) => t.name)).forEach((name) => p.add("tracks", `names ${name} twice; allowed: unique names`));
+    return list;
+}
+
+function track(p: Problems, path: string, value: unknown, defaults: { image: string; dir: string }): TrackConfig {
+    const t = object(p, path, value, ["name", "colors", "image", "release", "hostPorts", "site", "dir", "retired"]);
+    const name = matching(p, `${path}.name`, t.name, pattern.TRACK_NAME, "lowercase letters and digits, starting with a letter, at most 16, not 'main' or 'edge'");
+    let colors: [Color, Color] = ["", ""];
+    if (!Array.isArray(t.colors) || t.colors.length !== 2 || t.colors[0] === t.colors[1]) {
+        p.add(`${path}.colors`, `is ${describe(t.colors)}; allowed: two different color names, e.g. [red, black]`);
+    } else {
+        colors = [
+            matching(p, `${path}.colors[0]`, t.colors[0], pattern.COLOR_NAME, "lowercase letters and digits, starting with a letter"),
+            matching(p, `${path}.colors[1]`, t.colors[1], pattern.COLOR_NAME, "lowercase letters and digits, starting with a letter"),
+        ];
+    }
+    const ports = object(p, `${path}.hostPorts`, t.hostPorts, colors);
+    const hostPorts: Record<Color, number> = {};
+    for (const c of colors) hostPorts[c] = integer(p, `${path}.hostPorts.${c}`, ports[c], 1, 65535);
+    const retired = t.retired === undefined ? false : t.retired;
+    if (typeof retired !== "boolean") p.add(`${path}.retired`, `is ${describe(retired)}; allowed: true, false`);
+    return {
+        name,
+        colors,
+        image: t.image === undefined ? defaults.image : image(p, `${path}.image`, t.image),
+        release: release(p, `${path}.release`, t.release, colors),
+        hostPorts,
+        site: site(p, `${path}.site`, t.site),
+        dir: t.dir === undefined ? `${defaults.dir}-${name}` : absolutePath(p, `${path}.dir`, t.dir),
+        retired: retired === true,
+    };
+}
+
+export function edge(p: Problems, value: unknown, mainDir: string): EdgeConfig {
+    const e = object(p, "edge", value, ["hosts", "listen", "split", "trackPorts", "dir"]);
+    const hosts: { name: string; host: string }[] = [];
+    if (!Array.isArray(e.hosts) || e.hosts.length === 0) {
+        p.add("edge.hosts", `is ${describe(e.hosts)}; allowed: a non-empty list of { name, host }`);
+    } else {
+        e.hosts.forEach((entry, i) => {
+            const h = object(p, `edge.hosts[${i}]`, entry, ["name", "host"]);
+            hosts.push({
+                name: matching(p, `edge.hosts[${i}].name`, h.name, pattern.NAME, "lowercase letters, digits and '-', starting with a letter"),
+                host: matching(p, `edge.hosts[${i}].host`, h.host, pattern.HOST, "a hostname or IPv4 address"),
+            });
+        });
+    }
+    const listen = object(p, "edge.listen", e.listen, ["address", "port"]);
+    const split = e.split === undefined ? undefined : object(p, "edge.split", e.split, ["track", "percent"]);
+    const trackPorts = object(p, "edge.trackPorts", e.trackPorts, null, false);
+    return {
+        hosts,
+        listen: {
+            address: listen.address === undefined ? "0.0.0.0" : matching(p, "edge.listen.address", listen.address, pattern.IPV4, "an IPv4 address"),
+            port: integer(p, "edge.listen.port", listen.port, 1, 65535),
+        },
+        split: split && {
+            track: matching(p, "edge.split.track", split.track, pattern.TRACK_NAME, "a track name"),
+            percent: split.percent === undefined ? 0 : percent(p, "edge.split.percent", split.percent, 100),
+        },
+        trackPorts: Object.fromEntries(Object.entries(trackPorts).map(([t, port]) => [t, integer(p, `edge.trackPorts.${t}`, port, 1, 65535)])),
+        dir: e.dir === undefined ? `${mainDir}-edge` : absolutePath(p, "edge.dir", e.dir),
+    };
+}
+
+/** A share with two decimals at most; a canary stops at 99.99 (100 is a deploy), an edge split may reach 100. */
+function percent(p: Problems, path: string, value: unknown, max: 99.99 | 100 = 99.99): number {
     const text = typeof value === "number" ? String(value) : value;
-    if (typeof text !== "string" || !pattern.PERCENT.test(text) || Number(text) >= 100) {
-        const hint = Number(text) === 100 ? " (100% is a deploy: set release.live to the passive color)" : "";
-        p.add(path, `is ${describe(value)}; allowed: a number from 0 to 99.99 with at most two decimals${hint}`);
+    if (typeof text !== "string" || !pattern.PERCENT.test(text) || Number(text) > max) {
+        const hint = max < 100 && Number(text) === 100 ? " (100% is a deploy: set release.live to the passive color)" : "";
+        p.add(path, `is ${describe(value)}; allowed: a number from 0 to ${max} with at most two decimals${hint}`);
         return 0;
     }
     return Number(text);
@@ -225,20 +301,20 @@ export function nginx(p: Problems, value: unknown): NginxConfig {
         test: n.test === undefined ? "nginx -t" : matching(p, "nginx.test", n.test, pattern.COMMAND_WORDS, allowedCommand),
         reload: n.reload === undefined ? "nginx -s reload" : matching(p, "nginx.reload", n.reload, pattern.COMMAND_WORDS, allowedCommand),
         canary: canaryRouting(p, n.canary),
-        site: n.site === undefined ? undefined : site(p, n.site),
+        site: n.site === undefined ? undefined : site(p, "nginx.site", n.site),
         image: n.image === undefined ? "nginx:1.27-alpine" : matching(p, "nginx.image", n.image, pattern.IMAGE_WITH_TAG, "a Docker image reference with a tag, e.g. nginx:1.27-alpine"),
     };
 }
 
-function site(p: Problems, value: unknown): NginxSiteConfig {
-    const s = object(p, "nginx.site", value, ["address", "live", "passive"]);
+function site(p: Problems, path: string, value: unknown): NginxSiteConfig {
+    const s = object(p, path, value, ["address", "live", "passive"]);
     const result = {
-        address: s.address === undefined ? "127.0.0.1" : matching(p, "nginx.site.address", s.address, pattern.IPV4, "an IPv4 address such as 127.0.0.1 or 0.0.0.0"),
-        live: integer(p, "nginx.site.live", s.live, 1, 65535),
-        passive: integer(p, "nginx.site.passive", s.passive, 1, 65535),
+        address: s.address === undefined ? "127.0.0.1" : matching(p, `${path}.address`, s.address, pattern.IPV4, "an IPv4 address such as 127.0.0.1 or 0.0.0.0"),
+        live: integer(p, `${path}.live`, s.live, 1, 65535),
+        passive: integer(p, `${path}.passive`, s.passive, 1, 65535),
     };
     if (s.live !== undefined && result.live === result.passive) {
-        p.add("nginx.site", `gives the live and passive listeners the same port ${result.live}; allowed: two different ports`);
+        p.add(path, `gives the live and passive listeners the same port ${result.live}; allowed: two different ports`);
     }
     return result;
 }

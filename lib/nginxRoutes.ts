@@ -11,25 +11,39 @@ export const UPSTREAMS_FILE = "upstreams.conf";
 export const LIVE_FILE = "live.conf";
 export const PASSIVE_FILE = "passive.conf";
 
+/** The main track's names; another track uses its own name as the prefix ($py3_live, py3_red). */
+export const MAIN_PREFIX = "portal";
 export const LIVE_VARIABLE = "$portal_live";
 export const PASSIVE_VARIABLE = "$portal_passive";
 
 const HEADER = "# Managed by Pulumi (project portal). Edits are overwritten by the next switch.\n";
 
-export function upstreamName(color: Color): string {
-    return `portal_${color}`;
+export function upstreamName(color: Color, prefix = MAIN_PREFIX): string {
+    return `${prefix}_${color}`;
 }
 
-export function renderUpstreams(app: AppConfig): string {
-    const blocks = COLORS.map(
-        (color) =>
-            `upstream ${upstreamName(color)} {\n    server ${app.upstreamHost}:${app.hostPorts[color]} max_fails=0;\n    keepalive 16;\n}\n`,
+export function liveVariable(prefix = MAIN_PREFIX): string {
+    return `$${prefix}_live`;
+}
+
+export function passiveVariable(prefix = MAIN_PREFIX): string {
+    return `$${prefix}_passive`;
+}
+
+/** One upstream per color; `ports` in the colors' order (default: the main track's blue and green). */
+export function renderUpstreams(app: AppConfig, ports: Record<Color, number> = pick(app.hostPorts, COLORS), prefix = MAIN_PREFIX): string {
+    const blocks = Object.entries(ports).map(
+        ([color, port]) => `upstream ${upstreamName(color, prefix)} {\n    server ${app.upstreamHost}:${port} max_fails=0;\n    keepalive 16;\n}\n`,
     );
     return HEADER + blocks.join("");
 }
 
-function fixedRoute(variable: string, color: Color): string {
-    return `map $host ${variable} {\n    default ${upstreamName(color)};\n}\n`;
+function pick(ports: Record<Color, number>, colors: readonly Color[]): Record<Color, number> {
+    return Object.fromEntries(colors.map((c) => [c, ports[c]]));
+}
+
+function fixedRoute(variable: string, upstream: string): string {
+    return `map $host ${variable} {\n    default ${upstream};\n}\n`;
 }
 
 /** nginx's split_clients takes percentages with two decimals: 0.01% is the finest share. */
@@ -37,7 +51,7 @@ export function formatPercent(percent: number): string {
     return `${Number(percent.toFixed(2))}%`;
 }
 
-function splitRoute(variable: string, live: Color, canary: CanarySplit): string {
+function splitRoute(variable: string, live: Color, canary: CanarySplit, prefix: string): string {
     if (!(canary.percent >= 0.01 && canary.percent < 100)) {
         throw new Error(`a canary split needs a share from 0.01 to 99.99 percent, not ${canary.percent}`);
     }
@@ -45,34 +59,52 @@ function splitRoute(variable: string, live: Color, canary: CanarySplit): string 
     let keyMap = "";
     if (canary.mode === "sticky") {
         // A client keeps its side: hash its cookie, or its address when it has none.
-        keyMap = `map $cookie_${canary.cookie} $portal_client_key {\n    "" $remote_addr;\n    default $cookie_${canary.cookie};\n}\n`;
-        key = "${portal_client_key}";
+        keyMap = `map $cookie_${canary.cookie} $${prefix}_client_key {\n    "" $remote_addr;\n    default $cookie_${canary.cookie};\n}\n`;
+        key = `\${${prefix}_client_key}`;
     }
     return (
         keyMap +
         `split_clients "${key}" ${variable} {\n` +
-        `    ${formatPercent(canary.percent)} ${upstreamName(canary.color)};\n` +
-        `    * ${upstreamName(live)};\n` +
+        `    ${formatPercent(canary.percent)} ${upstreamName(canary.color, prefix)};\n` +
+        `    * ${upstreamName(live, prefix)};\n` +
         `}\n`
     );
 }
 
-export function renderLiveRoute(route: LiveRoute): string {
-    const body = route.canary ? splitRoute(LIVE_VARIABLE, route.color, route.canary) : fixedRoute(LIVE_VARIABLE, route.color);
+export function renderLiveRoute(route: LiveRoute, prefix = MAIN_PREFIX): string {
+    const variable = liveVariable(prefix);
+    const body = route.canary ? splitRoute(variable, route.color, route.canary, prefix) : fixedRoute(variable, upstreamName(route.color, prefix));
     return HEADER + body;
 }
 
-export function renderPassiveRoute(route: PassiveRoute): string {
-    return HEADER + fixedRoute(PASSIVE_VARIABLE, route.color);
+export function renderPassiveRoute(route: PassiveRoute, prefix = MAIN_PREFIX): string {
+    return HEADER + fixedRoute(passiveVariable(prefix), upstreamName(route.color, prefix));
 }
 
 export const SITE_FILE = "site.conf";
 
-/** One listener per upstream; proxies with keep-alive to the colors. */
-export function renderSite(site: { address: string; live: number; passive: number }): string {
-    const server = (port: number, variable: string) =>
-        `server {\n    listen ${site.address}:${port};\n    location / {\n        proxy_pass http://${variable};\n` +
+export interface SiteRouting {
+    /** The variables' prefix: $<prefix>_live and $<prefix>_passive. */
+    prefix: string;
+    /** State mode: the track the njs router reads (`set $portal_track <name>;`); none for the main track. */
+    stateTrack?: string;
+}
+
+/** One nginx listener proxying with keep-alive to `target` (a variable or an upstream name). */
+export function renderListener(address: string, port: number, target: string, stateTrack?: string): string {
+    const select = stateTrack ? `    set $portal_track ${stateTrack};\n` : "";
+    return (
+        `server {\n    listen ${address}:${port};\n${select}    location / {\n        proxy_pass http://${target};\n` +
         `        proxy_http_version 1.1;\n        proxy_set_header Connection "";\n        proxy_set_header Host $host;\n` +
-        `        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n    }\n}\n`;
-    return HEADER + server(site.live, LIVE_VARIABLE) + server(site.passive, PASSIVE_VARIABLE);
+        `        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n    }\n}\n`
+    );
+}
+
+/** One listener per upstream; proxies with keep-alive to the colors. */
+export function renderSite(site: { address: string; live: number; passive: number }, routing: SiteRouting = { prefix: MAIN_PREFIX }): string {
+    return (
+        HEADER +
+        renderListener(site.address, site.live, liveVariable(routing.prefix), routing.stateTrack) +
+        renderListener(site.address, site.passive, passiveVariable(routing.prefix), routing.stateTrack)
+    );
 }

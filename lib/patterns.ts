@@ -9,6 +9,12 @@ export const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0
 
 export const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
 
+/** Track names: nginx variable prefixes ($py3_live) and file name prefixes; not the reserved main/edge/portal. */
+export const TRACK_NAME = /^(?!(?:main|edge|portal)$)[a-z][a-z0-9]{0,15}$/;
+
+/** Color names of a track (red, black, ...). */
+export const COLOR_NAME = /^[a-z][a-z0-9]{0,15}$/;
+
 export const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 /** Docker's tag grammar. */

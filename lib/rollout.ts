@@ -2,7 +2,13 @@
 // This is the single place that decides stages, which containers exist, which are
 // protected, where each upstream points and what each notification says.
 
-import { COLORS, type Color, type PortalConfig, type ReleaseConfig, type ServerConfig, type SplitMode } from "./config";
+import type { Color, PortalConfig, ReleaseConfig, ServerConfig, SplitMode } from "./config";
+import { tracksOf, type Track } from "./tracks";
+
+/** The main track of a config (the default of every per-track function below). */
+function mainOf(config: PortalConfig): Track {
+    return tracksOf(config)[0];
+}
 
 export type Stage = "steady" | "prepared";
 
@@ -29,15 +35,18 @@ export interface ColorRun {
     protect: boolean;
 }
 
-/** Every color that has a tag runs a container; the old color keeps running for an instant rollback. */
-export function colorRuns(config: PortalConfig): ColorRun[] {
-    const { release } = config;
-    return COLORS.filter((color) => release.tags[color] !== undefined).map((color) => ({
+/**
+ * Every color that has a tag runs a container; the old color keeps running for an instant
+ * rollback. A retired track's containers are not protected, so removing the track deletes them.
+ */
+export function colorRuns(config: PortalConfig, track: Track = mainOf(config)): ColorRun[] {
+    const { release } = track;
+    return track.colors.filter((color) => release.tags[color] !== undefined).map((color) => ({
         color,
-        tag: release.tags[color]!,
-        image: imageRef(config.image, release.tags[color]!),
-        hostPort: config.app.hostPorts[color],
-        protect: servesLiveTraffic(release, color),
+        tag: release.tags[color],
+        image: imageRef(track.image, release.tags[color]),
+        hostPort: track.hostPorts[color],
+        protect: !track.retired && servesLiveTraffic(release, color),
     }));
 }
 
@@ -59,8 +68,9 @@ export interface LiveRoute {
     canary?: CanarySplit;
 }
 
-export function liveRoute(config: PortalConfig): LiveRoute {
-    const { release } = config;
+/** The live route of `track` (default: the main track). */
+export function liveRoute(config: PortalConfig, track?: Track): LiveRoute {
+    const release = track ? track.release : config.release;
     if (release.canary === 0) {
         return { color: release.live };
     }
@@ -72,8 +82,8 @@ export interface PassiveRoute {
     color: Color;
 }
 
-export function passiveRoute(config: PortalConfig): PassiveRoute {
-    return { color: config.release.passive };
+export function passiveRoute(config: PortalConfig, track?: Track): PassiveRoute {
+    return { color: (track ? track.release : config.release).passive };
 }
 
 /** One migration per tagged color, on the primary server; it runs again only when that color's tag changes. */
@@ -84,11 +94,11 @@ export interface MigrationRun {
     args: string[];
 }
 
-export function migrationRuns(config: PortalConfig): MigrationRun[] {
+export function migrationRuns(config: PortalConfig, track: Track = mainOf(config)): MigrationRun[] {
     if (config.app.migrate.length === 0) {
         return [];
     }
-    return colorRuns(config).map(({ color, tag, image }) => ({ color, tag, image, args: config.app.migrate }));
+    return colorRuns(config, track).map(({ color, tag, image }) => ({ color, tag, image, args: config.app.migrate }));
 }
 
 export interface WorkerRun {
@@ -98,7 +108,7 @@ export interface WorkerRun {
     image: string;
 }
 
-/** Workers run on the live tag: they change on deploy and rollback, never on prepare. */
+/** Workers run on the main track's live tag: they change on its deploy and rollback, never on prepare. */
 export function workerRuns(config: PortalConfig, server: ServerConfig): WorkerRun[] {
     const tag = config.release.tags[config.release.live]!;
     return server.workers.map((role) => ({
@@ -117,13 +127,17 @@ function describeColor(release: ReleaseConfig, color: Color): string {
  * The message sent after the passive upstream is switched. It depends on the passive
  * color and tag only, so a deploy (which leaves the passive upstream alone) sends none.
  */
-export function passiveNotice(release: ReleaseConfig, serverName: string): string {
-    return `${describeColor(release, release.passive)} prepared on ${serverName}`;
+export function passiveNotice(release: ReleaseConfig, serverName: string, track?: Track): string {
+    return `${describeColor(release, release.passive)} prepared on ${serverName}${trackNote(track)}`;
+}
+
+function trackNote(track?: Track): string {
+    return track && !track.main ? ` (track ${track.name})` : "";
 }
 
 /** The message sent after the live upstream is switched and the workers restarted. */
-export function liveNotice(release: ReleaseConfig, serverName: string): string {
-    const live = `${describeColor(release, release.live)} live on ${serverName}`;
+export function liveNotice(release: ReleaseConfig, serverName: string, track?: Track): string {
+    const live = `${describeColor(release, release.live)} live on ${serverName}${trackNote(track)}`;
     if (release.canary > 0) {
         return `${live}, ${release.canary}% canary to ${describeColor(release, release.passive)}`;
     }

@@ -9,6 +9,7 @@ import * as reload from "./nginxRoutes";
 import type { LiveRoute, PassiveRoute } from "./rollout";
 import type { ShellCommand } from "./shell";
 import * as state from "./stateRoutes";
+import { nginxPrefix, trackScoped, type RouteScope, type Track } from "./tracks";
 
 export type RouteModeName = "reload" | "state";
 
@@ -18,43 +19,57 @@ export interface RouteFile {
 }
 
 export interface RouteMode {
-    /** Files written once per server, each with an nginx test and reload (upstreams, router). */
-    staticFiles(config: PortalConfig): RouteFile[];
-    live(route: LiveRoute): RouteFile;
-    passive(route: PassiveRoute): RouteFile;
-    /** The command that publishes a live or passive route file (content on stdin). */
-    publishRoute(config: PortalConfig, file: string): ShellCommand;
+    /**
+     * Files written once per server for a track, each with an nginx test and reload: its
+     * upstreams and listeners, and (main track, state mode) the router shared by all tracks.
+     */
+    staticFiles(config: PortalConfig, track: Track): RouteFile[];
+    live(route: LiveRoute, scope: RouteScope): RouteFile;
+    passive(route: PassiveRoute, scope: RouteScope): RouteFile;
+    /** The command that publishes a live or passive route file (content on stdin); `home` holds scripts/. */
+    publishRoute(config: PortalConfig, home: string, file: string): ShellCommand;
 }
 
-function withNginxTest(config: PortalConfig, file: string): ShellCommand {
-    const { dir, nginx } = config;
-    return cmd.switchRoute(dir, `${nginx.confDir}/${file}`, nginx.test, nginx.reload);
+/** Publishes an nginx include file: rename, `nginx -t`, reload, restore on failure. */
+export function publishStaticFile(config: PortalConfig, home: string, file: string): ShellCommand {
+    const { nginx } = config;
+    return cmd.switchRoute(home, `${nginx.confDir}/${file}`, nginx.test, nginx.reload);
 }
 
-function siteFiles(config: PortalConfig): RouteFile[] {
-    return config.nginx.site ? [{ file: reload.SITE_FILE, content: reload.renderSite(config.nginx.site) }] : [];
+/** router.conf: loads the njs router from `home`/scripts; one per host, shared by all tracks. */
+export function routerFile(config: PortalConfig, home: string): RouteFile {
+    return { file: state.ROUTER_FILE, content: state.renderRouterConf(config.nginx.confDir, cmd.scriptsDir(home)) };
+}
+
+function upstreams(config: PortalConfig, track: Track): RouteFile {
+    const ports = Object.fromEntries(track.colors.map((c) => [c, track.hostPorts[c]]));
+    return { file: trackScoped(track, reload.UPSTREAMS_FILE), content: reload.renderUpstreams(config.app, ports, nginxPrefix(track)) };
+}
+
+function siteFiles(track: Track, routing: reload.SiteRouting): RouteFile[] {
+    return track.site ? [{ file: trackScoped(track, reload.SITE_FILE), content: reload.renderSite(track.site, routing) }] : [];
 }
 
 const reloadMode: RouteMode = {
-    staticFiles: (config) => [{ file: reload.UPSTREAMS_FILE, content: reload.renderUpstreams(config.app) }, ...siteFiles(config)],
-    live: (route) => ({ file: reload.LIVE_FILE, content: reload.renderLiveRoute(route) }),
-    passive: (route) => ({ file: reload.PASSIVE_FILE, content: reload.renderPassiveRoute(route) }),
-    publishRoute: withNginxTest,
+    staticFiles: (config, track) => [upstreams(config, track), ...siteFiles(track, { prefix: nginxPrefix(track) })],
+    live: (route, track) => ({ file: trackScoped(track, reload.LIVE_FILE), content: reload.renderLiveRoute(route, nginxPrefix(track)) }),
+    passive: (route, track) => ({ file: trackScoped(track, reload.PASSIVE_FILE), content: reload.renderPassiveRoute(route, nginxPrefix(track)) }),
+    publishRoute: publishStaticFile,
 };
 
 const stateMode: RouteMode = {
-    staticFiles: (config) => [
-        { file: reload.UPSTREAMS_FILE, content: reload.renderUpstreams(config.app) },
-        { file: state.ROUTER_FILE, content: state.renderRouterConf(config.nginx.confDir, cmd.scriptsDir(config.dir)) },
-        ...siteFiles(config),
+    staticFiles: (config, track) => [
+        upstreams(config, track),
+        ...(track.main ? [routerFile(config, config.dir)] : []),
+        // State mode: every listener proxies to $portal_live; the router picks the track's state.
+        ...siteFiles(track, { prefix: reload.MAIN_PREFIX, stateTrack: track.main ? undefined : track.name }),
     ],
-    live: (route) => ({ file: state.LIVE_STATE_FILE, content: state.renderLiveState(route) }),
-    passive: (route) => ({ file: state.PASSIVE_STATE_FILE, content: state.renderPassiveState(route) }),
-    publishRoute: (config, file) => cmd.switchState(config.dir, `${config.nginx.confDir}/${file}`),
+    live: (route, track) => ({ file: trackScoped(track, state.LIVE_STATE_FILE), content: state.renderLiveState(route, nginxPrefix(track)) }),
+    passive: (route, track) => ({ file: trackScoped(track, state.PASSIVE_STATE_FILE), content: state.renderPassiveState(route, nginxPrefix(track)) }),
+    publishRoute: (config, home, file) => cmd.switchState(home, `${config.nginx.confDir}/${file}`),
 };
 
 export function routeMode(name: RouteModeName): RouteMode {
     return name === "state" ? stateMode : reloadMode;
 }
 
-export { withNginxTest as publishStaticFile };

@@ -1,6 +1,7 @@
-// Reads a Pulumi.<stack>.yaml text and edits the values of its `portal:release` block in
-// place. Each changed scalar is replaced in the source text at the range the `yaml`
-// Document reports for it (a missing key is added as one line among its siblings), so
+// Reads a Pulumi.<stack>.yaml text and edits the values of one release block in place:
+// the main track's `portal:release` or a track's `portal:tracks[i].release`. Each changed
+// scalar is replaced in the source text at the range the `yaml` Document reports for it
+// (a missing key is added as one line among its siblings, in a block or flow mapping), so
 // comments, key order, quoting and every other byte survive. The result is then checked
 // against the same edit made with the Document API (setIn): both must mean the same YAML.
 
@@ -10,7 +11,21 @@ import type { RawConfig } from "./config";
 import { readRawConfig } from "./rawConfig";
 import type { ReleaseChange } from "./releaseTransitions";
 
-export const RELEASE_PATH = ["config", "portal:release"] as const;
+/** Where a release block sits below `config:`: `["portal:release"]` or `["portal:tracks", i, "release"]`. */
+export type ReleaseBlockPath = readonly (string | number)[];
+
+/** The main track's release block. */
+export const MAIN_RELEASE: ReleaseBlockPath = ["portal:release"];
+
+/** The release block of the `index`th entry of `portal:tracks`. */
+export function trackRelease(index: number): ReleaseBlockPath {
+    return ["portal:tracks", index, "release"];
+}
+
+/** The document path of a release block. */
+function documentPath(block: ReleaseBlockPath): (string | number)[] {
+    return ["config", ...block];
+}
 
 /** The stack file cannot be read or edited safely; the message says why. */
 export class StackFileError extends Error {
@@ -20,9 +35,12 @@ export class StackFileError extends Error {
     }
 }
 
-/** The full config key of a path below `portal:release`, e.g. `portal:release.tags.green`. */
-export function releaseKey(path: readonly string[]): string {
-    return ["portal:release", ...path].join(".");
+/**
+ * The full config key of a path below a release block, as validation errors name it:
+ * `portal:release.tags.green`, `portal:tracks[0].release.tags.black`.
+ */
+export function releaseKey(path: readonly string[], block: ReleaseBlockPath = MAIN_RELEASE): string {
+    return [...block, ...path].reduce<string>((key, part) => (typeof part === "number" ? `${key}[${part}]` : key === "" ? part : `${key}.${part}`), "");
 }
 
 function parseStackText(text: string): Document {
@@ -119,12 +137,12 @@ function insertion(text: string, map: YAMLMap, key: string, value: string, depth
     return { start: at, end: at, text: `${prefix}${indent}${key}: ${value}${lineBreakOf(text)}`, depth };
 }
 
-function editFor(doc: Document, text: string, change: ReleaseChange): TextEdit {
-    const mapPath = [...RELEASE_PATH, ...change.path.slice(0, -1)];
+function editFor(doc: Document, text: string, block: ReleaseBlockPath, change: ReleaseChange): TextEdit {
+    const mapPath = [...documentPath(block), ...change.path.slice(0, -1)];
     const key = change.path[change.path.length - 1];
     const map = doc.getIn(mapPath, true);
     if (!isMap(map)) {
-        throw new StackFileError(`${releaseKey(change.path.slice(0, -1))} is not a YAML mapping in the file; edit it by hand`);
+        throw new StackFileError(`${releaseKey(change.path.slice(0, -1), block)} is not a YAML mapping in the file; edit it by hand`);
     }
     const pair = map.items.find((item) => isScalar(item.key) && item.key.value === key);
     if (pair === undefined) {
@@ -132,7 +150,7 @@ function editFor(doc: Document, text: string, change: ReleaseChange): TextEdit {
     }
     const node = pair.value;
     if (!isScalar(node) || !node.range || node.value === null) {
-        throw new StackFileError(`${releaseKey(change.path)} is not a plain value in the file (alias or collection); edit it by hand`);
+        throw new StackFileError(`${releaseKey(change.path, block)} is not a plain value in the file (alias or collection); edit it by hand`);
     }
     return { start: node.range[0], end: node.range[1], text: renderValue(change, node), depth: change.path.length };
 }
@@ -147,20 +165,26 @@ function splice(text: string, edits: TextEdit[]): string {
 }
 
 /** The same edit through the Document API: what the spliced text must mean. */
-function expectedMeaning(text: string, changes: readonly ReleaseChange[]): unknown {
+function expectedMeaning(text: string, block: ReleaseBlockPath, changes: readonly ReleaseChange[]): unknown {
     const doc = parseStackText(text);
     for (const change of changes) {
-        doc.setIn([...RELEASE_PATH, ...change.path], change.after);
+        doc.setIn([...documentPath(block), ...change.path], change.after);
     }
     return doc.toJS();
 }
 
-/** Returns `text` with the release changes applied; only the changed scalars (or added lines) differ. */
-export function applyReleaseChanges(text: string, changes: readonly ReleaseChange[]): string {
+/**
+ * Returns `text` with the changes applied to the release block at `block` (default: the
+ * main track's `portal:release`); only the changed scalars (or added lines) differ.
+ */
+export function applyReleaseChanges(text: string, changes: readonly ReleaseChange[], block: ReleaseBlockPath = MAIN_RELEASE): string {
     const doc = parseStackText(text);
-    const edited = splice(text, changes.map((change) => editFor(doc, text, change)));
+    if (!isMap(doc.getIn(documentPath(block), true))) {
+        throw new StackFileError(`${releaseKey([], block)} is not a YAML mapping in the file; edit it by hand`);
+    }
+    const edited = splice(text, changes.map((change) => editFor(doc, text, block, change)));
     const result = parseDocument(edited);
-    if (result.errors.length > 0 || !isDeepStrictEqual(result.toJS(), expectedMeaning(text, changes))) {
+    if (result.errors.length > 0 || !isDeepStrictEqual(result.toJS(), expectedMeaning(text, block, changes))) {
         throw new StackFileError("editing the release block in place would change more than the release values; edit it by hand");
     }
     return edited;

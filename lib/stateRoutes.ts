@@ -5,7 +5,7 @@
 // no reload, no worker restart, no reset keep-alive connection.
 
 import type { CanarySplit, LiveRoute, PassiveRoute } from "./rollout";
-import { upstreamName } from "./nginxRoutes";
+import { MAIN_PREFIX, upstreamName } from "./nginxRoutes";
 
 export const ROUTER_FILE = "router.conf";
 export const ROUTER_SCRIPT = "portal-router.js";
@@ -29,26 +29,31 @@ export interface RouteState {
     canary?: CanaryState;
 }
 
-function canaryState(canary: CanarySplit): CanaryState {
-    return { upstream: upstreamName(canary.color), basisPoints: basisPoints(canary.percent), sticky: canary.mode === "sticky", cookie: canary.cookie };
+function canaryState(canary: CanarySplit, prefix: string): CanaryState {
+    return { upstream: upstreamName(canary.color, prefix), basisPoints: basisPoints(canary.percent), sticky: canary.mode === "sticky", cookie: canary.cookie };
 }
 
-export function renderLiveState(route: LiveRoute): string {
-    const state: RouteState = { upstream: upstreamName(route.color) };
-    if (route.canary) state.canary = canaryState(route.canary);
+/** The upstream names carry the track's prefix; the router only proxies to names with it. */
+export function renderLiveState(route: LiveRoute, prefix = MAIN_PREFIX): string {
+    const state: RouteState = { upstream: upstreamName(route.color, prefix) };
+    if (route.canary) state.canary = canaryState(route.canary, prefix);
     return JSON.stringify(state) + "\n";
 }
 
-export function renderPassiveState(route: PassiveRoute): string {
-    return JSON.stringify({ upstream: upstreamName(route.color) } satisfies RouteState) + "\n";
+export function renderPassiveState(route: PassiveRoute, prefix = MAIN_PREFIX): string {
+    return JSON.stringify({ upstream: upstreamName(route.color, prefix) } satisfies RouteState) + "\n";
 }
 
-/** Loads the router (shipped with the scripts) and tells it where the state files are. */
+/**
+ * Loads the router (shipped with the scripts) and tells it where the state files are. A
+ * listener of another track sets $portal_track, and the router reads <track>-live.state.
+ */
 export function renderRouterConf(confDir: string, scriptsDir: string): string {
     return (
         "# Managed by Pulumi (project portal): reload-free routing through the njs router.\n" +
         `js_import portal_router from ${scriptsDir}/${ROUTER_SCRIPT};\n` +
         `js_var $portal_state_dir ${confDir};\n` +
+        "js_var $portal_track;\n" +
         "js_set $portal_live portal_router.live;\n" +
         "js_set $portal_passive portal_router.passive;\n"
     );

@@ -7,6 +7,8 @@ import { parse } from "yaml";
 import type { PortalConfig } from "../lib/config";
 import type { Stage } from "../lib/rollout";
 import type { RouteState } from "../lib/stateRoutes";
+import { trackScoped, tracksOf, type Track } from "../lib/tracks";
+import type { ServerOutputs } from "../components/serverRelease";
 import { loadPortalConfig } from "../program";
 import { evaluate, type DeclaredResource, type Evaluation, type StackConfig } from "./evaluate";
 
@@ -35,11 +37,29 @@ export interface ServerPlan {
     liveColorFile: string;
 }
 
+export interface TrackPlan {
+    name: string;
+    retired: boolean;
+    stage: Stage;
+    release: Plan["release"];
+    servers: ServerPlan[];
+}
+
+export interface EdgePlan {
+    hosts: string[];
+    /** Where the edge's public listener sends traffic, e.g. "edge_main, 0.5% to edge_py3 (per request)". */
+    split: string;
+    trackPorts: Record<string, number>;
+}
+
 export interface Plan {
     note: string;
     stage: Stage;
     release: { tags: Record<string, string>; live: string; passive: string; canary: number };
     notifications: string;
+    /** Other tracks, when the config declares any. */
+    tracks?: TrackPlan[];
+    edge?: EdgePlan;
     servers: ServerPlan[];
 }
 
@@ -91,46 +111,68 @@ export function describeRoute(content: string): string {
     }
     const share = /^\s+([\d.]+%) (\S+);$/m.exec(content);
     const rest = /^\s+\* (\S+);$/m.exec(content);
-    const sticky = content.includes("$portal_client_key") ? "sticky per client" : "per request";
+    const sticky = /\$\w+_client_key/.test(content) ? "sticky per client" : "per request";
     return `${rest?.[1]}, ${share?.[1]} to ${share?.[2]} (${sticky})`;
 }
 
-function planFrom(evaluation: Evaluation, config: PortalConfig, notifies: boolean): Plan {
-    const all = [...evaluation.resources.values()];
-    const owned = (server: string, type: string) => all.filter((r) => r.type === type && r.name.startsWith(`${server}-`));
-    const step = (server: string, suffix: string) => all.find((r) => r.name === `${server}-${suffix}`);
-    const servers = config.servers.map((server): ServerPlan => {
+function serverPlans(evaluation: Evaluation, config: PortalConfig, track: Track, outputs: Record<string, ServerOutputs>): ServerPlan[] {
+    const byName = new Map([...evaluation.resources.values()].map((r) => [r.name, r]));
+    const scoped = (server: string, suffix: string) => byName.get(`${server}-${trackScoped(track, suffix)}`);
+    return config.servers.map((server): ServerPlan => {
         const name = server.name;
-        const out = evaluation.outputs.servers[name];
-        const containers = owned(name, "docker:index/container:Container").map(containerPlan);
-        const commands = [...owned(name, "command:remote:Command"), ...owned(name, "command:local:Command")];
-        const isColor = (c: ContainerPlan) => /^portal-(blue|green)$/.test(c.name);
-        const isWorker = (c: ContainerPlan) => server.workers.some((role) => c.name === `portal-${role}`);
+        const out = outputs[name];
+        const colorContainers = track.colors.map((c) => byName.get(`${name}-${c}-container`)).filter((r) => r !== undefined);
+        const workers = track.main ? server.workers.map((role) => byName.get(`${name}-${role}`)).filter((r) => r !== undefined) : [];
+        const migrations = track.colors.map((c) => byName.get(`${name}-${c}-migrate`)).filter((r) => r !== undefined);
+        const notices = ["notify-passive", "notify-live"].map((n) => scoped(name, n)).filter((r) => r !== undefined);
         return {
             name,
             host: server.host,
             primary: server.primary,
             live: { color: out.live, tag: out.liveTag },
             passive: { color: out.passive, tag: out.passiveTag },
-            containers: containers.filter(isColor),
-            migrations: commands.filter((c) => c.name.endsWith("-migrate")).map((c) => String(c.inputs.create)),
+            containers: colorContainers.map(containerPlan),
+            migrations: migrations.map((c) => String(c.inputs.create)),
             upstreams: {
-                live: describeRoute(String(step(name, "route-live")?.inputs.stdin ?? "")),
-                passive: describeRoute(String(step(name, "route-passive")?.inputs.stdin ?? "")),
+                live: describeRoute(String(scoped(name, "route-live")?.inputs.stdin ?? "")),
+                passive: describeRoute(String(scoped(name, "route-passive")?.inputs.stdin ?? "")),
             },
-            workers: containers.filter(isWorker),
-            notifications: commands.filter((c) => c.name.includes("-notify-")).map((c) => lastShellWord(String(c.inputs.create))),
+            workers: workers.map(containerPlan),
+            notifications: notices.map((c) => lastShellWord(String(c.inputs.create))),
             liveColorFile: out.liveColorFile,
         };
     });
-    const { tags, live, passive, canary } = config.release;
-    return {
+}
+
+function releasePlan(track: Track): Plan["release"] {
+    const { tags, live, passive, canary } = track.release;
+    return { tags: { ...tags }, live, passive, canary };
+}
+
+function planFrom(evaluation: Evaluation, config: PortalConfig, notifies: boolean): Plan {
+    const [main, ...others] = tracksOf(config);
+    const plan: Plan = {
         note: PLAN_NOTE,
         stage: evaluation.outputs.stage,
-        release: { tags: { ...tags }, live, passive, canary },
+        release: releasePlan(main),
         notifications: notifies ? "slack" : "off (portal:slackWebhook is not set)",
-        servers,
+        servers: serverPlans(evaluation, config, main, evaluation.outputs.servers),
     };
+    if (others.length > 0) {
+        plan.tracks = others.map((track) => {
+            const out = evaluation.outputs.tracks[track.name];
+            return { name: track.name, retired: track.retired, stage: out.stage, release: releasePlan(track), servers: serverPlans(evaluation, config, track, out.servers) };
+        });
+    }
+    if (config.edge) {
+        const routes = config.edge.hosts.map((h) => [...evaluation.resources.values()].find((r) => r.name === `${h.name}-edge-route`));
+        plan.edge = {
+            hosts: config.edge.hosts.map((h) => `${h.name} (${h.host})`),
+            split: describeRoute(String(routes[0]?.inputs.stdin ?? "")),
+            trackPorts: config.edge.trackPorts,
+        };
+    }
+    return plan;
 }
 
 /** The last word of a command line built by ShellCommand (plain or single-quoted). */

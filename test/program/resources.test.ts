@@ -44,6 +44,7 @@ describe("resource inputs of web1, prepared stage, reload-free state mode (mock 
                 "# Managed by Pulumi (project portal): reload-free routing through the njs router.\n" +
                 "js_import portal_router from /srv/portal/scripts/portal-router.js;\n" +
                 "js_var $portal_state_dir /etc/nginx/portal;\n" +
+                "js_var $portal_track;\n" +
                 "js_set $portal_live portal_router.live;\n" +
                 "js_set $portal_passive portal_router.passive;\n",
         });

@@ -38,3 +38,41 @@ export function withMode(config: StackConfig, mode: "state" | "reload"): StackCo
     copy["portal:nginx"] = { ...(copy["portal:nginx"] as Record<string, unknown>), mode };
     return copy;
 }
+
+/** The production stack with the main track's own listeners (the edge needs their port). */
+export function productionWithSite(): StackConfig {
+    const config = structuredClone(loadStack("production"));
+    config["portal:nginx"] = { ...(config["portal:nginx"] as Record<string, unknown>), site: { address: "0.0.0.0", live: 8080, passive: 8081 } };
+    return config;
+}
+
+/** A second track, py3 (red/black), beside the main one; and an edge splitting between them. */
+export const PY3_TRACK = {
+    name: "py3",
+    colors: ["red", "black"],
+    image: "registry.example.com/portal-py3",
+    release: { tags: { red: "py3-2020.08.01-1" }, live: "red", passive: "red", canary: 0 },
+    hostPorts: { red: 8011, black: 8012 },
+    site: { address: "0.0.0.0", live: 8180, passive: 8181 },
+};
+
+export const EDGE = {
+    hosts: [{ name: "lb1", host: "10.0.1.5" }],
+    listen: { port: 80 },
+    split: { track: "py3", percent: 0.5 },
+    trackPorts: { main: 8090, py3: 8091 },
+};
+
+export function withTracks(config: StackConfig, tracks: unknown[] = [PY3_TRACK], edge: unknown = EDGE): StackConfig {
+    return { ...structuredClone(config), "portal:tracks": structuredClone(tracks), ...(edge ? { "portal:edge": structuredClone(edge) } : {}) };
+}
+
+/** A copy of `config` with track `name`'s release edited (tags merged). */
+export function withTrackRelease(config: StackConfig, name: string, edit: ReleaseEdit): StackConfig {
+    const copy = structuredClone(config);
+    const tracks = copy["portal:tracks"] as { name: string; release: Record<string, unknown> & { tags: Record<string, string> } }[];
+    const track = tracks.find((t) => t.name === name)!;
+    const { tags, ...rest } = edit;
+    track.release = { ...track.release, ...rest, tags: { ...track.release.tags, ...(tags ?? {}) } };
+    return copy;
+}

@@ -1,0 +1,49 @@
+// One edge host (load balancer): nginx spreading traffic over the servers and splitting
+// it between tracks. Its static files are the per-track upstreams, the router (state mode)
+// and the listeners; the split is its only route file, so changing the split is a diff of
+// `<host>-edge-route` alone.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as cmd from "../lib/commands";
+import type { EdgeConfig, PortalConfig } from "../lib/config";
+import { EDGE, EDGE_SCOPE, edgeRoute, renderEdgeSite, renderEdgeUpstreams } from "../lib/edgeRoutes";
+import { routeMode, routerFile, type RouteFile } from "../lib/routeModes";
+import type { Track } from "../lib/tracks";
+import { Host } from "./host";
+import { publishRoute, publishStaticFiles } from "./routing";
+
+export interface EdgeArgs {
+    config: PortalConfig;
+    edge: EdgeConfig;
+    host: { name: string; host: string };
+    tracks: Track[];
+    /** Per track: every server's recorded live switch. */
+    after: Record<string, pulumi.Resource[]>;
+    sshPrivateKey?: pulumi.Output<string>;
+}
+
+export class Edge extends Host {
+    constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("portal:index:Edge", name, { config: args.config, host: args.host.host, dir: args.edge.dir, sshPrivateKey: args.sshPrivateKey }, opts);
+        const { config, edge } = args;
+        const mode = config.nginx.mode;
+        const ready: pulumi.Resource[] = [];
+        if (mode === "reload") {
+            ready.push(this.step(`${EDGE}-routes-init`, { create: cmd.initRoutes(this.home, config.nginx.confDir, EDGE) }, { parent: this }));
+        }
+        const files: RouteFile[] = [
+            { file: `${EDGE}-upstreams.conf`, content: renderEdgeUpstreams(config, args.tracks) },
+            ...(mode === "state" ? [routerFile(config, this.home)] : []),
+            { file: `${EDGE}-site.conf`, content: renderEdgeSite(edge, mode) },
+        ];
+        const staticFiles = publishStaticFiles(this, files, { parent: this, dependsOn: ready });
+
+        const route = edgeRoute(config, edge);
+        const routed = [route.color, ...(route.canary ? [route.canary.color] : [])];
+        const split = publishRoute(this, `${EDGE}-route`, routeMode(mode).live(route, EDGE_SCOPE), {
+            parent: this,
+            dependsOn: [staticFiles, ...routed.flatMap((track) => args.after[track] ?? [])],
+        });
+        this.registerOutputs({ split: split.stdout });
+    }
+}

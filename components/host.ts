@@ -1,0 +1,72 @@
+// A machine the program runs steps on: its command target (ssh, or local for the `local`
+// stack), its directory and the uploaded scripts. Servers and edge hosts both build on it.
+
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as cmd from "../lib/commands";
+import type { PortalConfig } from "../lib/config";
+import { ShellCommand } from "../lib/shell";
+import { LocalTarget, RemoteTarget, type CommandStep, type StepArgs, type Target } from "./target";
+
+export interface HostArgs {
+    config: PortalConfig;
+    /** ssh address; ignored for the local target. */
+    host: string;
+    /** Where the scripts go (<dir>/scripts). */
+    dir: string;
+    /** portal:sshPrivateKey; without it ssh uses the agent. */
+    sshPrivateKey?: pulumi.Output<string>;
+}
+
+export interface StepOptions {
+    parent: pulumi.Resource;
+    dependsOn?: pulumi.Resource[];
+    ignoreChanges?: string[];
+}
+
+export abstract class Host extends pulumi.ComponentResource {
+    readonly name: string;
+    readonly config: PortalConfig;
+    /** The directory holding the uploaded scripts on this host. */
+    readonly home: string;
+    readonly target: Target;
+    /** The uploaded scripts: every step that runs one depends on this. */
+    readonly scripts: pulumi.Resource;
+
+    protected constructor(type: string, name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(type, name, {}, opts);
+        this.name = name;
+        this.config = args.config;
+        this.home = args.dir;
+        const { config } = args;
+        this.target =
+            config.target === "local"
+                ? new LocalTarget()
+                : new RemoteTarget({ host: args.host, port: config.ssh.port, user: config.ssh.user, privateKey: args.sshPrivateKey });
+        const setup = this.target.step(`${name}-setup`, { create: cmd.prepareHost(args.dir, config.nginx.confDir) }, { parent: this });
+        this.scripts = this.uploadScripts(setup);
+    }
+
+    private uploadScripts(setup: CommandStep): pulumi.Resource {
+        const source = new pulumi.asset.FileArchive("scripts");
+        if (this.config.target === "local") {
+            return new command.local.Command(
+                `${this.name}-scripts`,
+                { create: new ShellCommand(["cp", "-R", "scripts", `${this.home}/`]).toString(), triggers: [source] },
+                { parent: this, dependsOn: [setup] },
+            );
+        }
+        // The archive's directory name is kept: it lands in <dir>/scripts.
+        return new command.remote.CopyToRemote(
+            `${this.name}-scripts`,
+            { connection: (this.target as RemoteTarget).connection, source, remotePath: this.home },
+            { parent: this, dependsOn: [setup] },
+        );
+    }
+
+    /** A step on this host, named `<host>-<suffix>`, that runs after the scripts are uploaded. */
+    step(suffix: string, args: StepArgs, opts: StepOptions): CommandStep {
+        const dependsOn = [this.scripts, ...(opts.dependsOn ?? [])];
+        return this.target.step(`${this.name}-${suffix}`, args, { ...opts, dependsOn });
+    }
+}

@@ -1,0 +1,248 @@
+// Tracks and the edge on a real nginx, set up the way the program sets up a host: a
+// validated PortalConfig (the production stack with a py3 track and an edge, its hosts and
+// ports moved to loopback), the files from the real renderers (routeMode().staticFiles,
+// renderEdgeUpstreams, renderEdgeSite, routerFile, edgeRoute, routeMode().live/passive) and
+// every publication through the program's own commands (publishStaticFile,
+// routeMode().publishRoute, initRoutes), which run this repository's scripts/.
+//
+// nginx starts with the upstream files only; everything else is published in the order of
+// components/edge.ts and components/routing.ts:
+//   edge, reload: init-routes.sh CONF_DIR edge, edge-site.conf (switch-route.sh), then
+//                 edge-live.conf (switch-route.sh) for each split.
+//   edge, state:  router.conf, edge-site.conf (switch-route.sh), then edge-live.state
+//                 (switch-state.sh) for each split.
+//   server:       per track, init-routes.sh (reload mode), the track's remaining static
+//                 files, then its passive and live routes.
+//
+// The edge's "servers" are two loopback addresses, 127.0.0.1 and 127.0.0.2: on each, one
+// backend per track listens on that track's live listener port (the same port on both
+// addresses, as on real servers), so renderEdgeUpstreams' `server <host>:<port>` lines are
+// the real ones and the edge upstream really spreads over two servers.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as cmd from "../../lib/commands";
+import { validateConfig, type PortalConfig, type RawConfig, type SplitMode } from "../../lib/config";
+import { EDGE, EDGE_SCOPE, edgeRoute, renderEdgeSite, renderEdgeUpstreams } from "../../lib/edgeRoutes";
+import { publishStaticFile, routeMode, routerFile, type RouteFile } from "../../lib/routeModes";
+import type { ShellCommand } from "../../lib/shell";
+import { tracksOf, type Track } from "../../lib/tracks";
+import { freePort } from "../support/http";
+import { startNginx, type NginxInstance } from "../support/nginx";
+import { REPO_ROOT, describeResult, run, sleep, type RunResult } from "../support/run";
+import { productionWithSite, withTracks } from "../support/stacks";
+import { COOKIE, type Mode } from "./fixture";
+
+export const PY3 = "py3";
+export const MAIN = "main";
+/** The two "servers" behind the edge. */
+export const SERVER_HOSTS = ["127.0.0.1", "127.0.0.2"] as const;
+
+/** The production stack with the py3 track and an edge, as validateConfig returns it. */
+export function baseRaw(): RawConfig {
+    const raw: RawConfig = {};
+    for (const [key, value] of Object.entries(withTracks(productionWithSite()))) raw[key.replace(/^portal:/, "")] = structuredClone(value);
+    return raw;
+}
+
+/** Runs one of the program's commands (`bash <home>/scripts/<script> ...`) with `input` on stdin. */
+export function runCommand(command: ShellCommand, input?: string): Promise<RunResult> {
+    const [file, ...args] = command.argv;
+    return run(file!, args, { input, timeoutMs: 30_000 });
+}
+
+/** Point the config's nginx commands and conf dir at the test nginx. */
+export function attach(config: PortalConfig, nginx: NginxInstance): void {
+    config.nginx.confDir = nginx.portalDir;
+    config.nginx.test = nginx.testCmd;
+    config.nginx.reload = nginx.reloadCmd;
+}
+
+const exitedWorkers = (nginx: NginxInstance) => (fs.readFileSync(nginx.errorLog, "utf8").match(/worker process \d+ exited with code 0/g) ?? []).length;
+
+/**
+ * After `nginx -s reload` (which returns once the signal is sent), wait until the master has
+ * taken the signal (one more SIGHUP logged than `before`) and every old worker has exited:
+ * from then on every request, on any connection, sees the new config. (fixture.ts's
+ * waitReloaded compares the two counts only, so it returns at once if it looks before the
+ * master has logged the SIGHUP.)
+ */
+export async function waitReloadedSince(nginx: NginxInstance, before: number, timeoutMs = 20_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (nginx.reloadCount() <= before || exitedWorkers(nginx) < nginx.reloadCount()) {
+        if (Date.now() > until) throw new Error(`nginx did not finish reloading within ${timeoutMs} ms:\n${fs.readFileSync(nginx.errorLog, "utf8")}`);
+        await sleep(20);
+    }
+}
+
+/** Publish a static file as the program does (switch-route.sh: nginx -t + reload) and wait for the new worker. */
+export async function publishStatic(config: PortalConfig, nginx: NginxInstance, { file, content }: RouteFile): Promise<void> {
+    const before = nginx.reloadCount();
+    const r = await runCommand(publishStaticFile(config, REPO_ROOT, file), content);
+    assert.equal(r.code, 0, `publishing ${file}: ${describeResult(r)}`);
+    await waitReloadedSince(nginx, before);
+}
+
+/** Publish a live or passive route file with the mode's command; in reload mode wait until the old worker is gone. */
+export async function publishRoute(config: PortalConfig, nginx: NginxInstance, { file, content }: RouteFile): Promise<RunResult> {
+    const before = nginx.reloadCount();
+    const r = await runCommand(routeMode(config.nginx.mode).publishRoute(config, REPO_ROOT, file), content);
+    if (r.code === 0 && config.nginx.mode === "reload") await waitReloadedSince(nginx, before);
+    return r;
+}
+
+export async function initRoutes(config: PortalConfig, track?: string): Promise<void> {
+    const r = await runCommand(cmd.initRoutes(REPO_ROOT, config.nginx.confDir, track));
+    assert.equal(r.code, 0, describeResult(r));
+}
+
+// ---------------------------------------------------------------------------------------
+// Backends standing for one track's live listener on one server.
+
+export interface TrackBackend {
+    track: string;
+    host: string;
+    port: number;
+    /** Requests answered so far. */
+    count(): number;
+    close(): Promise<void>;
+}
+
+function listen(track: string, host: string, port: number): Promise<TrackBackend> {
+    let requests = 0;
+    // The first word is the track (test/support/load.ts calls it the color); then the server.
+    const body = `${track} ${host}\n`;
+    const server = http.createServer((req, res) => {
+        requests++;
+        req.resume();
+        req.on("end", () => {
+            res.writeHead(200, { "content-type": "text/plain", "content-length": Buffer.byteLength(body) });
+            res.end(body);
+        });
+    });
+    // Longer than nginx's idle upstream keep-alive (60 s), as in test/support/backends.ts.
+    server.keepAliveTimeout = 120_000;
+    server.headersTimeout = 121_000;
+    return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () =>
+            resolve({
+                track,
+                host,
+                port: (server.address() as AddressInfo).port,
+                count: () => requests,
+                close: () =>
+                    new Promise<void>((done) => {
+                        server.closeAllConnections();
+                        server.close(() => done());
+                    }),
+            }),
+        );
+    });
+}
+
+/** One backend per server host, all on one port (retrying if the port is taken on another address). */
+export async function startTrackServers(track: string): Promise<TrackBackend[]> {
+    for (let attempt = 0; ; attempt++) {
+        const first = await listen(track, SERVER_HOSTS[0], 0);
+        const started = [first];
+        try {
+            for (const host of SERVER_HOSTS.slice(1)) started.push(await listen(track, host, first.port));
+            return started;
+        } catch (err) {
+            await Promise.all(started.map((b) => b.close()));
+            if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= 10) throw err;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The edge.
+
+export interface EdgeSetup {
+    mode: Mode;
+    config: PortalConfig;
+    tracks: Track[];
+    nginx: NginxInstance;
+    /** The public listener (follows the split) and the per-track test listeners. */
+    publicUrl: string;
+    trackUrl: Record<string, string>;
+    /** Per track, its backend on each server host. */
+    backends: Record<string, TrackBackend[]>;
+    /** edge-live.conf (reload) or edge-live.state (state). */
+    liveFile: string;
+    reloadsAtStart: number;
+    /** Publish the split (percent of traffic to py3) with the mode's script; asserts success. */
+    setSplit(percent: number, splitMode?: SplitMode): Promise<void>;
+    /** Requests answered per track, summed over its servers. */
+    counts(): Record<string, number>;
+    stop(): Promise<void>;
+}
+
+export async function startEdge(mode: Mode): Promise<EdgeSetup> {
+    const backends: Record<string, TrackBackend[]> = {};
+    let nginx: NginxInstance | undefined;
+    try {
+        backends[MAIN] = await startTrackServers(MAIN);
+        backends[PY3] = await startTrackServers(PY3);
+        const edgePort = await freePort();
+        const trackPorts = { [MAIN]: await freePort(), [PY3]: await freePort() };
+        const raw = baseRaw();
+        raw.servers = SERVER_HOSTS.map((host, i) => ({ name: `web${i + 1}`, host, ...(i === 0 ? { primary: true, workers: ["djobs", "cron"] } : {}) }));
+        // The servers' live listeners are the backends' ports; the passive ones are unused here.
+        raw.nginx = { ...(raw.nginx as object), mode, canary: { mode: "request", cookie: COOKIE }, site: { address: "127.0.0.1", live: backends[MAIN][0]!.port, passive: await freePort() } };
+        const py3 = (raw.tracks as Record<string, unknown>[])[0]!;
+        py3.site = { address: "127.0.0.1", live: backends[PY3][0]!.port, passive: await freePort() };
+        raw.edge = { hosts: [{ name: "lb1", host: "127.0.0.1" }], listen: { address: "127.0.0.1", port: edgePort }, split: { track: PY3, percent: 0 }, trackPorts };
+        // Scripts (and so the njs router) come from this repository.
+        raw.dir = REPO_ROOT;
+        const config = validateConfig(raw);
+        const edge = config.edge!;
+        const tracks = tracksOf(config);
+
+        const upstreams: RouteFile = { file: `${EDGE}-upstreams.conf`, content: renderEdgeUpstreams(config, tracks) };
+        nginx = await startNginx({
+            portalFiles: { [upstreams.file]: upstreams.content },
+            serverBody: 'location / { return 200 "nginx\\n"; }',
+            njs: mode === "state",
+        });
+        attach(config, nginx);
+        const n = nginx;
+        // components/edge.ts, after the upstreams.
+        if (mode === "reload") await initRoutes(config, EDGE);
+        const files: RouteFile[] = [...(mode === "state" ? [routerFile(config, REPO_ROOT)] : []), { file: `${EDGE}-site.conf`, content: renderEdgeSite(edge, mode) }];
+        for (const f of files) await publishStatic(config, n, f);
+
+        const setSplit = async (percent: number, splitMode: SplitMode = "request") => {
+            config.edge!.split = { track: PY3, percent };
+            config.nginx.canary = { mode: splitMode, cookie: COOKIE };
+            const route = routeMode(mode).live(edgeRoute(config, config.edge!), EDGE_SCOPE);
+            const r = await publishRoute(config, n, route);
+            assert.equal(r.code, 0, `split ${percent}%: ${describeResult(r)}`);
+        };
+        await setSplit(0);
+        const liveFile = `${n.portalDir}/${routeMode(mode).live({ color: MAIN }, EDGE_SCOPE).file}`;
+        return {
+            mode,
+            config,
+            tracks,
+            nginx: n,
+            publicUrl: `http://127.0.0.1:${edgePort}/`,
+            trackUrl: Object.fromEntries(Object.entries(trackPorts).map(([t, port]) => [t, `http://127.0.0.1:${port}/`])),
+            backends,
+            liveFile,
+            reloadsAtStart: n.reloadCount(),
+            setSplit,
+            counts: () => Object.fromEntries(Object.entries(backends).map(([t, bs]) => [t, bs.reduce((sum, b) => sum + b.count(), 0)])),
+            stop: async () => {
+                await n.stop();
+                await Promise.all(Object.values(backends).flat().map((b) => b.close()));
+            },
+        };
+    } catch (err) {
+        await nginx?.stop();
+        await Promise.all(Object.values(backends).flat().map((b) => b.close()));
+        throw err;
+    }
+}
