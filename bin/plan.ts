@@ -3,13 +3,21 @@
 // CLI, servers or credentials). Invalid config: the message on stderr, exit 1, no stdout.
 
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { describeDiff } from "../offline/diff";
 import { evaluate } from "../offline/evaluate";
 import { planStack, readStackFile, type Plan, type ServerPlan } from "../offline/plan";
 
+export interface PlanResult {
+    code: 0 | 1 | 2;
+    stdout: string;
+    stderr: string;
+}
+
+class UsageError extends Error {}
+
 function usage(message: string): never {
-    process.stderr.write(`${message}\nusage: npm run plan -- --stack <name> [--json] [--compare <earlier stack file>]\n`);
-    process.exit(2);
+    throw new UsageError(`${message}\nusage: npm run plan -- --stack <name> [--json] [--compare <earlier stack file>]`);
 }
 
 interface Args {
@@ -19,7 +27,7 @@ interface Args {
     compare?: string;
 }
 
-function parseArgs(argv: string[]): Args {
+function parseArgs(argv: string[], cwd: string): Args {
     const args: Args = { stack: "", json: false };
     for (let i = 0; i < argv.length; i++) {
         if (argv[i] === "--json") args.json = true;
@@ -28,7 +36,7 @@ function parseArgs(argv: string[]): Args {
         else usage(`unknown argument: ${argv[i]}`);
     }
     if (!/^[A-Za-z0-9_.-]+$/.test(args.stack)) usage("--stack <name> is required");
-    if (args.compare !== undefined && !fs.existsSync(args.compare)) usage(`no file ${args.compare}`);
+    if (args.compare !== undefined && !fs.existsSync(path.resolve(cwd, args.compare))) usage(`no file ${args.compare}`);
     return args;
 }
 
@@ -75,25 +83,33 @@ export function renderPlanText(stack: string, plan: Plan): string {
     return lines.join("\n") + "\n";
 }
 
-async function main(): Promise<void> {
-    const { stack, json, compare } = parseArgs(process.argv.slice(2));
-    const file = `Pulumi.${stack}.yaml`;
-    if (!fs.existsSync(file)) usage(`no stack file ${file} in ${process.cwd()}`);
+/** The CLI, callable in-process: exit code and output; invalid config gives 1 and nothing on stdout. */
+export async function runPlan(argv: string[], cwd: string): Promise<PlanResult> {
     try {
-        const changes = compare === undefined ? undefined : await changesFrom(compare, file);
-        const plan = await planStack(readStackFile(file));
-        if (json) {
-            process.stdout.write(JSON.stringify({ stack, ...plan, ...(changes ? { changes } : {}) }, null, 2) + "\n");
-        } else {
+        const { stack, json, compare } = parseArgs(argv, cwd);
+        const file = path.join(cwd, `Pulumi.${stack}.yaml`);
+        if (!fs.existsSync(file)) usage(`no stack file Pulumi.${stack}.yaml in ${cwd}`);
+        try {
+            const changes = compare === undefined ? undefined : await changesFrom(path.resolve(cwd, compare), file);
+            const plan = await planStack(readStackFile(file));
+            if (json) {
+                return { code: 0, stdout: JSON.stringify({ stack, ...plan, ...(changes ? { changes } : {}) }, null, 2) + "\n", stderr: "" };
+            }
             const diffText = changes ? `changes from ${compare} (${changes.length} resources):\n${changes.map((l) => `  ${l}`).join("\n") || "  none"}\n` : "";
-            process.stdout.write(renderPlanText(stack, plan) + diffText);
+            return { code: 0, stdout: renderPlanText(stack, plan) + diffText, stderr: "" };
+        } catch (e) {
+            return { code: 1, stdout: "", stderr: `${e instanceof Error ? e.message : String(e)}\n` };
         }
     } catch (e) {
-        process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-        process.exit(1);
+        if (e instanceof UsageError) return { code: 2, stdout: "", stderr: `${e.message}\n` };
+        throw e;
     }
 }
 
 if (require.main === module) {
-    void main();
+    void runPlan(process.argv.slice(2), process.cwd()).then((r) => {
+        process.stdout.write(r.stdout);
+        process.stderr.write(r.stderr);
+        process.exitCode = r.code;
+    });
 }

@@ -5,12 +5,11 @@
 // 127.0.0.1 port tells when nginx is up. (test/support/nginx.ts runs one worker with 64
 // connections, too few for 32 concurrent clients plus their upstream connections.)
 
-import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { freePort, httpGet } from "../../test/support/http";
-import { NJS_MODULE } from "../../test/support/nginx";
-import { makeTempDir, removeTempDir, sleep } from "../../test/support/run";
+import { freePort } from "../../test/support/http";
+import { NJS_MODULE, runNginx } from "../../test/support/nginx";
+import { makeTempDir, sleep } from "../../test/support/run";
 
 export interface DrillNginx {
     prefix: string;
@@ -69,54 +68,17 @@ export async function startDrillNginx(opts: DrillNginxOptions): Promise<DrillNgi
             "",
         ].join("\n"),
     );
-    const baseArgs = ["-p", `${prefix}/`, "-c", confFile, "-e", errorLog];
-    const child: ChildProcess = spawn("nginx", baseArgs, { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    let exited = false;
-    const exitPromise = new Promise<void>((resolve) => child.on("exit", () => ((exited = true), resolve())));
-    child.on("error", (err) => (stderr += String(err)));
-    const readLog = () => (fs.existsSync(errorLog) ? fs.readFileSync(errorLog, "utf8") : "");
-
-    const stop = async () => {
-        if (!exited) {
-            child.kill("SIGTERM");
-            await Promise.race([exitPromise, sleep(5000)]);
-            if (!exited) {
-                child.kill("SIGKILL");
-                await exitPromise;
-            }
-        }
-        removeTempDir(prefix);
-    };
-
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-        if (exited) {
-            const log = readLog();
-            removeTempDir(prefix);
-            throw new Error(`nginx exited during startup:\n${stderr}\n${log}`);
-        }
-        try {
-            await httpGet(`http://127.0.0.1:${statusPort}/`, 1000);
-            break;
-        } catch {
-            if (Date.now() > deadline) {
-                await stop();
-                throw new Error(`nginx did not start listening on ${statusPort}:\n${stderr}`);
-            }
-            await sleep(50);
-        }
-    }
+    const proc = await runNginx(prefix, confFile, errorLog, statusPort);
+    const { readLog, stop } = proc;
 
     return {
         prefix,
         confDir,
         statusPort,
         errorLog,
-        testCmd: ["nginx", ...baseArgs, "-t"].join(" "),
-        reloadCmd: ["nginx", ...baseArgs, "-s", "reload"].join(" "),
-        reloadCount: () => (readLog().match(/signal 1 \(SIGHUP\) received/g) ?? []).length,
+        testCmd: proc.testCmd,
+        reloadCmd: proc.reloadCmd,
+        reloadCount: proc.reloadCount,
         problems: () =>
             readLog()
                 .split("\n")

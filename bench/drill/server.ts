@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as cmd from "../../lib/commands";
+import { tracksOf, type Track } from "../../lib/tracks";
 import { renderCompose, containerName } from "../../lib/compose";
 import { validateConfig, type Color, type PortalConfig, type ReleaseConfig } from "../../lib/config";
 import { publishStaticFile, routeMode, type RouteModeName } from "../../lib/routeModes";
@@ -112,6 +113,11 @@ export class DrillServer {
         return r;
     }
 
+    /** The main track (the only one the drill drives). */
+    private mainTrack(): Track {
+        return tracksOf(this.config)[0];
+    }
+
     /** Server setup: the program's setup step, the scripts upload (cp -R scripts <dir>/), route placeholders, static files. */
     async setup(): Promise<void> {
         const { config } = this;
@@ -122,8 +128,8 @@ export class DrillServer {
         if (config.nginx.mode === "reload") {
             await this.must("routes-init", cmd.initRoutes(config.dir, config.nginx.confDir));
         }
-        for (const { file, content } of routeMode(config.nginx.mode).staticFiles(config)) {
-            await this.must(`static ${file}`, publishStaticFile(config, file), content);
+        for (const { file, content } of routeMode(config.nginx.mode).staticFiles(config, this.mainTrack())) {
+            await this.must(`static ${file}`, publishStaticFile(config, config.dir, file), content);
         }
     }
 
@@ -131,15 +137,15 @@ export class DrillServer {
     liveRoute(release: ReleaseConfig): RouteStep {
         const config = this.withRelease(release);
         const mode = routeMode(config.nginx.mode);
-        const route = mode.live(liveRoute(config));
-        return { ...route, path: path.join(config.nginx.confDir, route.file), command: mode.publishRoute(config, route.file) };
+        const route = mode.live(liveRoute(config), this.mainTrack());
+        return { ...route, path: path.join(config.nginx.confDir, route.file), command: mode.publishRoute(config, config.dir, route.file) };
     }
 
     passiveRoute(release: ReleaseConfig): RouteStep {
         const config = this.withRelease(release);
         const mode = routeMode(config.nginx.mode);
-        const route = mode.passive(passiveRoute(config));
-        return { ...route, path: path.join(config.nginx.confDir, route.file), command: mode.publishRoute(config, route.file) };
+        const route = mode.passive(passiveRoute(config), this.mainTrack());
+        return { ...route, path: path.join(config.nginx.confDir, route.file), command: mode.publishRoute(config, config.dir, route.file) };
     }
 
     publishLive(release: ReleaseConfig): Promise<StepResult> {
@@ -174,15 +180,15 @@ export class DrillServer {
 
     writeCompose(release: ReleaseConfig, stamp: string): Promise<StepResult> {
         const config = this.withRelease(release);
-        return this.must("compose", cmd.writeCompose(config.dir, stamp), renderCompose(config, config.servers[0]));
+        return this.must("compose", cmd.writeCompose(config.dir, config.dir, stamp), renderCompose(config, config.servers[0]));
     }
 
     promoteCompose(): Promise<StepResult> {
-        return this.must("compose-symlink", cmd.promoteCompose(this.config.dir));
+        return this.must("compose-symlink", cmd.promoteCompose(this.config.dir, this.config.dir));
     }
 
     recordLive(release: ReleaseConfig): Promise<StepResult> {
-        return this.must("record-live", cmd.recordLive(this.config.dir, release.live, release.tags[release.live]!));
+        return this.must("record-live", cmd.recordLive(this.config.dir, this.config.dir, release.live, release.tags[release.live]!));
     }
 
     liveColorRecorded(): string {

@@ -20,8 +20,7 @@ import { ShellCommand } from "../../lib/shell";
 import { startDrillNginx, type DrillNginx } from "../../bench/drill/nginx";
 import { DrillServer, type RouteStep } from "../../bench/drill/server";
 import { phaseFigures, withSendTimes } from "../../bench/drill/stats";
-import { colorBody, removeColorContainer, startColorContainer, waitForColor } from "../support/colorContainers";
-import { ensureTestImage } from "../support/docker";
+import { colorBody, colorContainersForSuite, waitForColor } from "../support/colorContainers";
 import { freePort, httpGet } from "../support/http";
 import { startLoad } from "../support/load";
 import { describeResult, envWithoutProxy, makeTempDir, removeTempDir, run, sleep } from "../support/run";
@@ -79,21 +78,7 @@ const CASES: Record<RouteModeName, KillCase[]> = {
 describe("drill: a live switch SIGKILLed at each point, then run again", function () {
     this.timeout(60_000);
     const tag = `drill-kill-${process.pid}`;
-    const names = { blue: `${tag}-blue`, green: `${tag}-green` };
-    let hostPorts: { blue: number; green: number };
-
-    before(async function () {
-        await ensureTestImage();
-        hostPorts = { blue: await freePort(), green: await freePort() };
-        await Promise.all([
-            startColorContainer({ name: names.blue, hostPort: hostPorts.blue, color: "blue", version: "v1" }),
-            startColorContainer({ name: names.green, hostPort: hostPorts.green, color: "green", version: "v2" }),
-        ]);
-    });
-
-    after(async function () {
-        await Promise.all(Object.values(names).map((n) => removeColorContainer(n)));
-    });
+    const { hostPorts } = colorContainersForSuite(tag);
 
     for (const mode of ["reload", "state"] as const) {
         describe(`${mode} mode`, function () {

@@ -8,8 +8,8 @@ import type { ReleaseConfig } from "../../lib/config";
 import { startDrillNginx, type DrillNginx } from "../../bench/drill/nginx";
 import { DrillServer, MIGRATION_ENV } from "../../bench/drill/server";
 import { phaseFigures, withSendTimes } from "../../bench/drill/stats";
-import { colorBody, removeColorContainer, startColorContainer, waitForColor } from "../support/colorContainers";
-import { docker, ensureTestImage } from "../support/docker";
+import { colorBody, colorContainersForSuite, waitForColor } from "../support/colorContainers";
+import { docker } from "../support/docker";
 import { freePort, httpGet } from "../support/http";
 import { startLoad, type LoadRun } from "../support/load";
 import { run, sleep } from "../support/run";
@@ -20,21 +20,7 @@ const GREEN: ReleaseConfig = { tags: { blue: "v1", green: "v2" }, live: "green",
 describe("drill: rejected steps under load", function () {
     this.timeout(60_000);
     const tag = `drill-rejected-${process.pid}`;
-    const names = { blue: `${tag}-blue`, green: `${tag}-green` };
-    let hostPorts: { blue: number; green: number };
-
-    before(async function () {
-        await ensureTestImage();
-        hostPorts = { blue: await freePort(), green: await freePort() };
-        await Promise.all([
-            startColorContainer({ name: names.blue, hostPort: hostPorts.blue, color: "blue", version: "v1" }),
-            startColorContainer({ name: names.green, hostPort: hostPorts.green, color: "green", version: "v2" }),
-        ]);
-    });
-
-    after(async function () {
-        await Promise.all(Object.values(names).map((n) => removeColorContainer(n)));
-    });
+    const { hostPorts } = colorContainersForSuite(tag);
 
     for (const mode of ["reload", "state"] as const) {
         describe(`${mode} mode`, function () {

@@ -10,8 +10,7 @@ import { transition } from "../../lib/releaseTransitions";
 import { startDrillNginx, type DrillNginx } from "../../bench/drill/nginx";
 import { DrillServer } from "../../bench/drill/server";
 import { phaseFigures, withSendTimes } from "../../bench/drill/stats";
-import { colorBody, removeColorContainer, replaceColorContainer, startColorContainer, type Health } from "../support/colorContainers";
-import { ensureTestImage } from "../support/docker";
+import { colorBody, colorContainersForSuite, replaceColorContainer, type Health } from "../support/colorContainers";
 import { freePort, httpGet } from "../support/http";
 import { startLoad } from "../support/load";
 import { sleep } from "../support/run";
@@ -35,21 +34,7 @@ const VARIANTS: Array<{ mode: "state" | "reload"; health: Health; lastResult: Re
 describe("drill: a new color that never becomes healthy", function () {
     this.timeout(60_000);
     const tag = `drill-unhealthy-${process.pid}`;
-    const names = { blue: `${tag}-blue`, green: `${tag}-green` };
-    let hostPorts: { blue: number; green: number };
-
-    before(async function () {
-        await ensureTestImage();
-        hostPorts = { blue: await freePort(), green: await freePort() };
-        await Promise.all([
-            startColorContainer({ name: names.blue, hostPort: hostPorts.blue, color: "blue", version: "v1" }),
-            startColorContainer({ name: names.green, hostPort: hostPorts.green, color: "green", version: "v0" }),
-        ]);
-    });
-
-    after(async function () {
-        await Promise.all(Object.values(names).map((n) => removeColorContainer(n)));
-    });
+    const { names, hostPorts } = colorContainersForSuite(tag, { blue: "v1", green: "v0" });
 
     for (const { mode, health, lastResult } of VARIANTS) {
         describe(`${mode} mode, the new color ${health === "health-404" ? "answers 404 on its health path" : "never listens"}`, function () {

@@ -20,14 +20,13 @@
 // the real ones and the edge upstream really spreads over two servers.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as cmd from "../../lib/commands";
 import { validateConfig, type PortalConfig, type RawConfig, type SplitMode } from "../../lib/config";
 import { EDGE, EDGE_SCOPE, edgeRoute, renderEdgeSite, renderEdgeUpstreams } from "../../lib/edgeRoutes";
 import { publishStaticFile, routeMode, routerFile, type RouteFile } from "../../lib/routeModes";
 import type { ShellCommand } from "../../lib/shell";
 import { tracksOf, type Track } from "../../lib/tracks";
+import { startColorBackend, type ColorBackend } from "../support/backends";
 import { freePort } from "../support/http";
 import { startNginx, type NginxInstance } from "../support/nginx";
 import { REPO_ROOT, describeResult, run, sleep, type RunResult } from "../support/run";
@@ -100,46 +99,13 @@ export async function initRoutes(config: PortalConfig, track?: string): Promise<
 // ---------------------------------------------------------------------------------------
 // Backends standing for one track's live listener on one server.
 
-export interface TrackBackend {
+export interface TrackBackend extends ColorBackend {
     track: string;
-    host: string;
-    port: number;
-    /** Requests answered so far. */
-    count(): number;
-    close(): Promise<void>;
 }
 
-function listen(track: string, host: string, port: number): Promise<TrackBackend> {
-    let requests = 0;
-    // The first word is the track (test/support/load.ts calls it the color); then the server.
-    const body = `${track} ${host}\n`;
-    const server = http.createServer((req, res) => {
-        requests++;
-        req.resume();
-        req.on("end", () => {
-            res.writeHead(200, { "content-type": "text/plain", "content-length": Buffer.byteLength(body) });
-            res.end(body);
-        });
-    });
-    // Longer than nginx's idle upstream keep-alive (60 s), as in test/support/backends.ts.
-    server.keepAliveTimeout = 120_000;
-    server.headersTimeout = 121_000;
-    return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () =>
-            resolve({
-                track,
-                host,
-                port: (server.address() as AddressInfo).port,
-                count: () => requests,
-                close: () =>
-                    new Promise<void>((done) => {
-                        server.closeAllConnections();
-                        server.close(() => done());
-                    }),
-            }),
-        );
-    });
+/** Answers "<track> <host>": the first word is the track (test/support/load.ts calls it the color), then the server. */
+async function listen(track: string, host: string, port: number): Promise<TrackBackend> {
+    return { track, ...(await startColorBackend(track, host, { host, port })) };
 }
 
 /** One backend per server host, all on one port (retrying if the port is taken on another address). */

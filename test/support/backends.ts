@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 
 export interface ColorBackend {
     color: string;
+    host: string;
     port: number;
     url: string;
     /** Requests answered so far. */
@@ -14,7 +15,8 @@ export interface ColorBackend {
     close(): Promise<void>;
 }
 
-export async function startColorBackend(color: string, version: string): Promise<ColorBackend> {
+/** Listens on 127.0.0.1 and a free port unless told otherwise (port 0: any free one). */
+export async function startColorBackend(color: string, version: string, at: { host: string; port: number } = { host: "127.0.0.1", port: 0 }): Promise<ColorBackend> {
     let requests = 0;
     const body = `${color} ${version}\n`;
     const server = http.createServer((req, res) => {
@@ -31,13 +33,14 @@ export async function startColorBackend(color: string, version: string): Promise
     server.headersTimeout = 121_000;
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve());
+        server.listen(at.port, at.host, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
     return {
         color,
+        host: at.host,
         port,
-        url: `http://127.0.0.1:${port}`,
+        url: `http://${at.host}:${port}`,
         count: () => requests,
         close: () =>
             new Promise<void>((resolve) => {

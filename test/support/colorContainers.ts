@@ -3,8 +3,8 @@
 // path, published on 127.0.0.1:<hostPort> like the program's color containers. Variants
 // that never become healthy (health path 404, or nothing listening) drive the failure drills.
 
-import { docker, TEST_IMAGE } from "./docker";
-import { httpGet } from "./http";
+import { docker, ensureTestImage, TEST_IMAGE } from "./docker";
+import { freePort, httpGet } from "./http";
 import { sleep } from "./run";
 
 /** The port busybox httpd listens on inside the container (app.port). */
@@ -112,4 +112,31 @@ export async function removeOwnedContainers(owner = String(process.pid)): Promis
     const ps = await docker(["ps", "-aq", "--filter", `label=${LABEL}=${owner}`]);
     const ids = ps.stdout.split(/\s+/).filter(Boolean);
     if (ids.length > 0) await docker(["rm", "-f", ...ids]);
+}
+
+export interface SuiteColors {
+    names: { blue: string; green: string };
+    /** Filled by the suite's before hook. */
+    hostPorts: { blue: number; green: number };
+}
+
+/**
+ * For the enclosing mocha describe: a blue and a green container of the test image on free
+ * loopback ports, started before its tests and removed after them.
+ */
+export function colorContainersForSuite(tag: string, versions: { blue: string; green: string } = { blue: "v1", green: "v2" }): SuiteColors {
+    const suite: SuiteColors = { names: { blue: `${tag}-blue`, green: `${tag}-green` }, hostPorts: { blue: 0, green: 0 } };
+    before(async function () {
+        await ensureTestImage();
+        suite.hostPorts.blue = await freePort();
+        suite.hostPorts.green = await freePort();
+        await Promise.all([
+            startColorContainer({ name: suite.names.blue, hostPort: suite.hostPorts.blue, color: "blue", version: versions.blue }),
+            startColorContainer({ name: suite.names.green, hostPort: suite.hostPorts.green, color: "green", version: versions.green }),
+        ]);
+    });
+    after(async function () {
+        await Promise.all(Object.values(suite.names).map((n) => removeColorContainer(n)));
+    });
+    return suite;
 }

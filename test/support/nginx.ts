@@ -75,6 +75,56 @@ export async function startNginx(opts: NginxOptions): Promise<NginxInstance> {
       "",
     ].join("\n"),
   );
+  const proc = await runNginx(prefix, confFile, errorLog, port);
+  const { stop } = proc;
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    prefix,
+    port,
+    baseUrl,
+    portalDir,
+    confFile,
+    errorLog,
+    testCmd: proc.testCmd,
+    reloadCmd: proc.reloadCmd,
+    reloadCount: proc.reloadCount,
+    waitForBody: async (pathname, body, timeoutMs = 5000) => {
+      const until = Date.now() + timeoutMs;
+      let last = "";
+      for (;;) {
+        try {
+          const r = await httpGet(baseUrl + pathname);
+          last = `${r.status} ${r.body}`;
+          if (r.status === 200 && r.body === body) return;
+        } catch (err) {
+          last = String(err);
+        }
+        if (Date.now() > until) throw new Error(`GET ${pathname} never answered ${body}; last: ${last}`);
+        await sleep(50);
+      }
+    },
+    stop,
+  };
+}
+
+/** A running nginx master started from a prefix and config file, as the tests and the drill use it. */
+export interface NginxProcess {
+  /** Plain words, as switch-route.sh expects TEST_CMD / RELOAD_CMD. */
+  testCmd: string;
+  reloadCmd: string;
+  readLog(): string;
+  /** How many times the master has been told to reload (SIGHUP) so far. */
+  reloadCount(): number;
+  /** Stops nginx and removes the prefix. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `nginx -p <prefix> -c <confFile>` in the foreground and waits until it answers on
+ * 127.0.0.1:<probePort>; on failure it stops, removes the prefix and throws with nginx's output.
+ */
+export async function runNginx(prefix: string, confFile: string, errorLog: string, probePort: number): Promise<NginxProcess> {
   // -e: early error log before the config is read, so nothing touches /var/log/nginx.
   const baseArgs = ["-p", `${prefix}/`, "-c", confFile, "-e", errorLog];
   const child: ChildProcess = spawn("nginx", baseArgs, { stdio: ["ignore", "ignore", "pipe"] });
@@ -107,43 +157,21 @@ export async function startNginx(opts: NginxOptions): Promise<NginxInstance> {
       throw new Error(`nginx exited during startup:\n${stderr}\n${log}`);
     }
     try {
-      await httpGet(`http://127.0.0.1:${port}/`, 1000);
+      await httpGet(`http://127.0.0.1:${probePort}/`, 1000);
       break;
     } catch {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`nginx did not start listening on ${port}:\n${stderr}`);
+        throw new Error(`nginx did not start listening on ${probePort}:\n${stderr}`);
       }
       await sleep(50);
     }
   }
-
-  const baseUrl = `http://127.0.0.1:${port}`;
   return {
-    prefix,
-    port,
-    baseUrl,
-    portalDir,
-    confFile,
-    errorLog,
     testCmd: ["nginx", ...baseArgs, "-t"].join(" "),
     reloadCmd: ["nginx", ...baseArgs, "-s", "reload"].join(" "),
+    readLog,
     reloadCount: () => (readLog().match(/signal 1 \(SIGHUP\) received/g) ?? []).length,
-    waitForBody: async (pathname, body, timeoutMs = 5000) => {
-      const until = Date.now() + timeoutMs;
-      let last = "";
-      for (;;) {
-        try {
-          const r = await httpGet(baseUrl + pathname);
-          last = `${r.status} ${r.body}`;
-          if (r.status === 200 && r.body === body) return;
-        } catch (err) {
-          last = String(err);
-        }
-        if (Date.now() > until) throw new Error(`GET ${pathname} never answered ${body}; last: ${last}`);
-        await sleep(50);
-      }
-    },
     stop,
   };
 }
