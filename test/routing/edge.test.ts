@@ -10,8 +10,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import { binomialBound, startLoad, summarize, type Sample } from "../support/load";
-import { sleep } from "../support/run";
+import { binomialBound, startLoad, summarize, switchUnderLoad, windowShares } from "../support/load";
 import { COOKIE, MODES, crashes, get, inLanes, predictedCanary, type Mode } from "./fixture";
 import { MAIN, PY3, SERVER_HOSTS, startEdge, type EdgeSetup } from "./tracks-fixture";
 
@@ -161,38 +160,10 @@ for (const mode of MODES) {
             await edge.setSplit(0);
             const reloadsBefore = edge.nginx.reloadCount();
             const load = startLoad({ url: edge.publicUrl, ...clients, durationMs: 45_000, maxRequests: 50_000 });
-            const windows: { percent: number; from: number; to: number }[] = [];
-            let current = { percent: 0, from: 0 };
-            const dwell = async () => {
-                const until = load.now() + MAX_DWELL_MS;
-                while (load.samples.filter((s) => s.at > current.from).length < WINDOW_REQUESTS && load.now() < until) await sleep(25);
-            };
-            try {
-                await dwell();
-                for (const percent of SEQUENCE) {
-                    windows.push({ ...current, to: load.now() });
-                    await edge.setSplit(percent);
-                    current = { percent, from: load.now() };
-                    await dwell();
-                }
-                windows.push({ ...current, to: load.now() });
-            } finally {
-                load.stop();
-            }
+            const windows = await switchUnderLoad(load, SEQUENCE, (percent) => edge.setSplit(percent), { requests: WINDOW_REQUESTS, maxMs: MAX_DWELL_MS });
             const samples = await load.done;
             const summary = summarize(samples);
-
-            // A client sends its next request right after the previous answer: that is when it started.
-            const lastAt = new Map<number, number>();
-            const started = new Map<Sample, number>();
-            for (const s of samples) {
-                started.set(s, lastAt.get(s.client) ?? 0);
-                lastAt.set(s.client, s.at);
-            }
-            const stats = windows.map((w) => {
-                const inWindow = samples.filter((s) => started.get(s)! >= w.from && s.at <= w.to);
-                return { percent: w.percent, n: inWindow.length, g: inWindow.filter((s) => s.color === PY3).length };
-            });
+            const stats = windowShares(samples, windows, PY3);
             console.log(
                 `    edge switches: mode=${mode} requests=${summary.requests} failures=${summary.failures} py3 per window ` +
                     stats.map(({ percent, n, g }) => `${percent}%: ${g}/${n}`).join(", "),

@@ -11,8 +11,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { startColorBackends, type ColorBackend } from "../support/backends";
-import { binomialBound, startLoad, summarize, type Sample } from "../support/load";
-import { sleep } from "../support/run";
+import { binomialBound, startLoad, summarize, switchUnderLoad, windowShares } from "../support/load";
 import { MODES, crashes, live, startRouting, type Mode, type RoutingSetup } from "./fixture";
 
 const SEQUENCE = [5, 50, 0, 5, 50, 0];
@@ -23,14 +22,6 @@ const CLIENTS: Record<Mode, { keepAliveClients: number; freshClients: number }> 
 /** Requests to see in each window before the next switch (or at most MAX_DWELL_MS). */
 const WINDOW_REQUESTS = 250;
 const MAX_DWELL_MS = 4000;
-
-interface Window {
-    percent: number;
-    /** The share is in effect for requests started from here on. */
-    from: number;
-    /** The next switch started here. */
-    to: number;
-}
 
 for (const mode of MODES) {
     describe(`routing: canary switches under load, ${mode} mode (real nginx)`, function () {
@@ -56,38 +47,10 @@ for (const mode of MODES) {
         it(`switches 0 → 5 → 50 → 0 (×2) under ${who}: no failed request, each share takes effect${mode === "state" ? ", nginx never reloaded" : ""}`, async function () {
             const reloadsBefore = nginx().reloadCount();
             const load = startLoad({ url: routing.liveUrl, ...clients, durationMs: 60_000, maxRequests: 100_000 });
-            const windows: Window[] = [];
-            let current = { percent: 0, from: 0 };
-            const dwell = async () => {
-                const until = load.now() + MAX_DWELL_MS;
-                while (load.samples.filter((s) => s.at > current.from).length < WINDOW_REQUESTS && load.now() < until) await sleep(25);
-            };
-            try {
-                await dwell();
-                for (const percent of SEQUENCE) {
-                    windows.push({ ...current, to: load.now() });
-                    await routing.setLive(live("blue", percent, "request"));
-                    current = { percent, from: load.now() };
-                    await dwell();
-                }
-                windows.push({ ...current, to: load.now() });
-            } finally {
-                load.stop();
-            }
+            const windows = await switchUnderLoad(load, SEQUENCE, (percent) => routing.setLive(live("blue", percent, "request")), { requests: WINDOW_REQUESTS, maxMs: MAX_DWELL_MS });
             const samples = await load.done;
             const summary = summarize(samples);
-
-            // A client sends its next request right after the previous answer: that is when it started.
-            const lastAt = new Map<number, number>();
-            const started = new Map<Sample, number>();
-            for (const s of samples) {
-                started.set(s, lastAt.get(s.client) ?? 0);
-                lastAt.set(s.client, s.at);
-            }
-            const stats = windows.map((w) => {
-                const inWindow = samples.filter((s) => started.get(s)! >= w.from && s.at <= w.to);
-                return { percent: w.percent, n: inWindow.length, g: inWindow.filter((s) => s.color === "green").length };
-            });
+            const stats = windowShares(samples, windows, "green");
             console.log(
                 `    routing switches: mode=${mode} requests=${summary.requests} failures=${summary.failures} green per window ` +
                     stats.map(({ percent, n, g }) => `${percent}%: ${g}/${n}`).join(", "),

@@ -134,3 +134,62 @@ export function summarize(samples: Sample[]): Summary {
 export function binomialBound(n: number, p: number, k = 4): number {
     return k * Math.sqrt(n * p * (1 - p));
 }
+
+/** A stretch of a load between two switches: the share asked, and when it held (load clock, ms). */
+export interface ShareWindow {
+    percent: number;
+    from: number;
+    to: number;
+}
+
+/**
+ * Under a running load (which starts at share 0): waits until `dwell.requests` answers came
+ * after the last switch (or `dwell.maxMs`), then applies each share of `sequence` and waits
+ * again; stops the load. Returns the windows between switches.
+ */
+export async function switchUnderLoad(
+    load: LoadRun,
+    sequence: readonly number[],
+    apply: (percent: number) => Promise<void>,
+    dwell: { requests: number; maxMs: number },
+): Promise<ShareWindow[]> {
+    const windows: ShareWindow[] = [];
+    let current = { percent: 0, from: 0 };
+    const wait = async () => {
+        const until = load.now() + dwell.maxMs;
+        while (load.samples.filter((s) => s.at > current.from).length < dwell.requests && load.now() < until) {
+            await new Promise((r) => setTimeout(r, 25));
+        }
+    };
+    try {
+        await wait();
+        for (const percent of sequence) {
+            windows.push({ ...current, to: load.now() });
+            await apply(percent);
+            current = { percent, from: load.now() };
+            await wait();
+        }
+        windows.push({ ...current, to: load.now() });
+    } finally {
+        load.stop();
+    }
+    return windows;
+}
+
+/**
+ * Per window, the requests that started after it began and were answered before it ended
+ * (a client sends its next request right after the previous answer), and how many of them
+ * `color` answered.
+ */
+export function windowShares(samples: Sample[], windows: ShareWindow[], color: string): { percent: number; n: number; g: number }[] {
+    const lastAt = new Map<number, number>();
+    const started = new Map<Sample, number>();
+    for (const s of samples) {
+        started.set(s, lastAt.get(s.client) ?? 0);
+        lastAt.set(s.client, s.at);
+    }
+    return windows.map((w) => {
+        const inWindow = samples.filter((s) => started.get(s)! >= w.from && s.at <= w.to);
+        return { percent: w.percent, n: inWindow.length, g: inWindow.filter((s) => s.color === color).length };
+    });
+}
