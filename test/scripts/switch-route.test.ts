@@ -155,9 +155,13 @@ describe("scripts/switch-route.sh (real nginx)", function () {
     });
     // Wait until the new content is in place (the test command is running), then
     // signal the whole process group as a dropped ssh session / Ctrl-C would.
+    // Also wait until the test command itself runs: a signal sent while bash is still forking
+    // it would reach bash but not the not-yet-started child, and bash runs its trap only after
+    // that child (sleep 20) ends.
     const until = Date.now() + 5000;
-    while (fs.readFileSync(live, "utf8") !== liveMap("portal_green") && Date.now() < until) await sleep(20);
+    while ((fs.readFileSync(live, "utf8") !== liveMap("portal_green") || !commandsInGroup(pid).includes("sleep")) && Date.now() < until) await sleep(20);
     assert.equal(fs.readFileSync(live, "utf8"), liveMap("portal_green"), "new content was swapped in");
+    assert.ok(commandsInGroup(pid).includes("sleep"), "the test command is running");
     process.kill(-pid, "SIGTERM");
     const r = await running;
     assert.equal(r.code, 143, describeResult(r));
@@ -187,3 +191,21 @@ describe("scripts/switch-route.sh (real nginx)", function () {
     assert.equal(fs.readFileSync(live, "utf8"), liveMap("portal_blue"));
   });
 });
+
+/** The command names (comm) of the processes in process group `pgid`, read from /proc. */
+function commandsInGroup(pgid: number): string[] {
+  const names: string[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its closing parenthesis.
+      const close = stat.lastIndexOf(")");
+      const fields = stat.slice(close + 2).split(" ");
+      if (Number(fields[2]) === pgid) names.push(stat.slice(stat.indexOf("(") + 1, close));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return names;
+}
