@@ -5,7 +5,7 @@
 // track alone, for testing.
 
 import type { EdgeConfig, PortalConfig } from "./config";
-import { LIVE_VARIABLE, liveVariable, renderListener, upstreamName } from "./nginxRoutes";
+import { liveVariable, renderListener, upstreamName } from "./nginxRoutes";
 import type { RouteModeName } from "./routeModes";
 import type { LiveRoute } from "./rollout";
 import { MAIN_TRACK, type Track } from "./tracks";
@@ -46,7 +46,7 @@ export function edgeRoute(config: PortalConfig, edge: EdgeConfig): LiveRoute {
 /** The public listener follows the split; one listener per track in edge.trackPorts reaches that track alone. */
 export function renderEdgeSite(edge: EdgeConfig, mode: RouteModeName): string {
     const { address, port } = edge.listen;
-    const publicListener = mode === "state" ? renderListener(address, port, LIVE_VARIABLE, EDGE) : renderListener(address, port, liveVariable(EDGE));
+    const publicListener = mode === "state" ? renderListener(address, port, liveVariable(), EDGE) : renderListener(address, port, liveVariable(EDGE));
     const trackListeners = Object.entries(edge.trackPorts).map(([track, trackPort]) => renderListener(address, trackPort, upstreamName(track, EDGE)));
     return HEADER + publicListener + trackListeners.join("");
 }

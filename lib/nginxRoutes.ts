@@ -13,8 +13,6 @@ export const PASSIVE_FILE = "passive.conf";
 
 /** The main track's names; another track uses its own name as the prefix ($py3_live, py3_red). */
 export const MAIN_PREFIX = "portal";
-export const LIVE_VARIABLE = "$portal_live";
-export const PASSIVE_VARIABLE = "$portal_passive";
 
 const HEADER = "# Managed by Pulumi (project portal). Edits are overwritten by the next switch.\n";
 

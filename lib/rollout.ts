@@ -17,10 +17,6 @@ export function stageOf(release: ReleaseConfig): Stage {
     return release.passive === release.live ? "steady" : "prepared";
 }
 
-export function otherColor(color: Color): Color {
-    return color === "blue" ? "green" : "blue";
-}
-
 export function imageRef(repository: string, tag: string): string {
     return `${repository}:${tag}`;
 }

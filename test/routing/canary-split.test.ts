@@ -5,9 +5,8 @@
 // answer the passive color only, whatever the live canary.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { startColorBackends, type ColorBackend } from "../support/backends";
 import { binomialBound, startLoad, summarize } from "../support/load";
-import { MODES, crashes, get, inLanes, live, passive, startRouting, type RoutingSetup } from "./fixture";
+import { MODES, crashes, get, inLanes, live, passive, routingForSuite } from "./fixture";
 
 interface ShareCase {
     percent: number;
@@ -26,27 +25,14 @@ for (const mode of MODES) {
     describe(`routing: per-request canary shares, ${mode} mode (real nginx)`, function () {
         this.timeout(60_000);
 
-        let blue: ColorBackend;
-        let green: ColorBackend;
-        let routing: RoutingSetup;
-
-        before(async function () {
-            ({ blue, green } = await startColorBackends());
-            routing = await startRouting(mode, blue, green, { live: live("blue"), passive: passive("green") });
-        });
-
-        after(async function () {
-            await routing?.stop();
-            await blue?.close();
-            await green?.close();
-        });
+        const suite = routingForSuite(mode, { live: live("blue"), passive: passive("green") });
 
         for (const { percent, requests } of CASES) {
             const p = percent / 100;
             const claim = percent === 0 ? "exactly 0 green" : `green within n·p ± 4·sqrt(n·p·(1-p)) (±${binomialBound(requests, p).toFixed(1)} at n=${requests})`;
             it(`canary ${percent}% over ~${requests} requests: ${claim}`, async function () {
-                await routing.setLive(live("blue", percent, "request"));
-                const load = startLoad({ url: routing.liveUrl, keepAliveClients: 6, freshClients: 0, durationMs: 25_000, maxRequests: requests });
+                await suite.routing.setLive(live("blue", percent, "request"));
+                const load = startLoad({ url: suite.routing.liveUrl, keepAliveClients: 6, freshClients: 0, durationMs: 25_000, maxRequests: requests });
                 const s = summarize(await load.done);
                 assert.equal(s.failures, 0, JSON.stringify(s));
                 assert.deepEqual(
@@ -65,31 +51,31 @@ for (const mode of MODES) {
                 } else {
                     assert.ok(Math.abs(g - n * p) <= bound, `green ${g} of ${n}: expected ${n * p} ± ${bound.toFixed(1)}`);
                 }
-                assert.deepEqual(crashes(routing.nginx), []);
+                assert.deepEqual(crashes(suite.routing.nginx), []);
             });
         }
 
         it("the passive listener answers the passive color only, whatever the live canary", async function () {
-            const passiveBefore = fs.readFileSync(routing.passiveFile);
+            const passiveBefore = fs.readFileSync(suite.routing.passiveFile);
             for (const [percent, split] of [[0, "request"], [5, "request"], [50, "request"], [95, "request"], [50, "sticky"]] as const) {
-                await routing.setLive(live("blue", percent, split));
-                const blueBefore = blue.count();
-                const greenBefore = green.count();
+                await suite.routing.setLive(live("blue", percent, split));
+                const blueBefore = suite.blue.count();
+                const greenBefore = suite.green.count();
                 const replies = await inLanes(Array.from({ length: 300 }, (_, i) => i), 4, (i, agent) =>
-                    get(routing.passiveUrl, { agent, cookie: i % 2 ? `portal_client=c${i}` : undefined }),
+                    get(suite.routing.passiveUrl, { agent, cookie: i % 2 ? `portal_client=c${i}` : undefined }),
                 );
                 const wrong = replies.filter((r) => r.status !== 200 || r.body !== "green v2\n");
                 assert.deepEqual(wrong.slice(0, 3), [], `live canary ${percent}% ${split}: ${wrong.length} of 300 passive replies were not "green v2"`);
-                assert.equal(blue.count() - blueBefore, 0, "the passive listener sent nothing to blue");
-                assert.equal(green.count() - greenBefore, 300);
+                assert.equal(suite.blue.count() - blueBefore, 0, "the passive listener sent nothing to blue");
+                assert.equal(suite.green.count() - greenBefore, 300);
                 // Meanwhile the live listener does split (so passive is not merely the same route as live).
                 if (percent === 50 && split === "request") {
-                    const liveReplies = await inLanes(Array.from({ length: 100 }, (_, i) => i), 4, (_i, agent) => get(routing.liveUrl, { agent }));
+                    const liveReplies = await inLanes(Array.from({ length: 100 }, (_, i) => i), 4, (_i, agent) => get(suite.routing.liveUrl, { agent }));
                     const liveGreen = liveReplies.filter((r) => r.color === "green").length;
                     assert.ok(liveGreen > 10 && liveGreen < 90, `live at 50% canary: ${liveGreen} of 100 green`);
                 }
             }
-            assert.deepEqual(fs.readFileSync(routing.passiveFile), passiveBefore, "live switches never rewrote the passive route");
+            assert.deepEqual(fs.readFileSync(suite.routing.passiveFile), passiveBefore, "live switches never rewrote the passive route");
         });
     });
 }

@@ -18,7 +18,7 @@ import type { AppConfig, Color, PortalConfig, SplitMode } from "../../lib/config
 import { LIVE_FILE, PASSIVE_FILE, SITE_FILE, UPSTREAMS_FILE, renderLiveRoute, renderPassiveRoute, renderSite, renderUpstreams } from "../../lib/nginxRoutes";
 import { liveRoute, passiveRoute, type LiveRoute, type PassiveRoute } from "../../lib/rollout";
 import { LIVE_STATE_FILE, PASSIVE_STATE_FILE, ROUTER_FILE, renderLiveState, renderPassiveState, renderRouterConf } from "../../lib/stateRoutes";
-import type { ColorBackend } from "../support/backends";
+import { startColorBackends, type ColorBackend } from "../support/backends";
 import { freePort } from "../support/http";
 import { startNginx, type NginxInstance } from "../support/nginx";
 import { SCRIPTS_DIR, describeResult, runScript, sleep } from "../support/run";
@@ -293,4 +293,28 @@ export function predictedCanary(mode: Mode, key: string, percent: number): boole
 export function firstCanaryPercent(mode: Mode, key: string): number {
     for (let bp = 1; bp <= 10000; bp++) if (predictedCanary(mode, key, bp / 100)) return bp / 100;
     return 100;
+}
+
+export interface RoutingSuite {
+    blue: ColorBackend;
+    green: ColorBackend;
+    routing: RoutingSetup;
+}
+
+/**
+ * For the enclosing mocha describe: blue and green backends and a routed nginx in `mode`,
+ * started before its tests and stopped after them. The fields are set by the before hook.
+ */
+export function routingForSuite(mode: Mode, opts: RoutingOptions = {}): RoutingSuite {
+    const suite = {} as RoutingSuite;
+    before(async function () {
+        ({ blue: suite.blue, green: suite.green } = await startColorBackends());
+        suite.routing = await startRouting(mode, suite.blue, suite.green, opts);
+    });
+    after(async function () {
+        await suite.routing?.stop();
+        await suite.blue?.close();
+        await suite.green?.close();
+    });
+    return suite;
 }

@@ -5,9 +5,8 @@
 // mode), so a wrong key (another cookie, the whole Cookie header, a constant) is caught.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { startColorBackends, type ColorBackend } from "../support/backends";
 import { binomialBound } from "../support/load";
-import { COOKIE, MODES, crashes, firstCanaryPercent, get, inLanes, live, predictedCanary, startRouting, type RoutingSetup } from "./fixture";
+import { COOKIE, MODES, crashes, firstCanaryPercent, get, inLanes, live, predictedCanary, routingForSuite } from "./fixture";
 
 const CLIENTS = 200;
 const REQUESTS_PER_CLIENT = 5;
@@ -17,29 +16,16 @@ for (const mode of MODES) {
     describe(`routing: sticky canary, ${mode} mode (real nginx)`, function () {
         this.timeout(60_000);
 
-        let blue: ColorBackend;
-        let green: ColorBackend;
-        let routing: RoutingSetup;
-
-        before(async function () {
-            ({ blue, green } = await startColorBackends());
-            routing = await startRouting(mode, blue, green, { live: live("blue", P * 100, "sticky") });
-        });
-
-        after(async function () {
-            await routing?.stop();
-            await blue?.close();
-            await green?.close();
-        });
+        const suite = routingForSuite(mode, { live: live("blue", P * 100, "sticky") });
 
         it(`${CLIENTS} cookie clients × ${REQUESTS_PER_CLIENT} requests at 20%: each stays on one side; green clients within 40 ± 4·sqrt(200·0.2·0.8) (±${binomialBound(CLIENTS, P).toFixed(1)})`, async function () {
-            await routing.setLive(live("blue", P * 100, "sticky"));
+            await suite.routing.setLive(live("blue", P * 100, "sticky"));
             const values = Array.from({ length: CLIENTS }, () => randomBytes(12).toString("hex"));
             const sides = await inLanes(values.map((v, i) => [v, i] as const), 8, async ([value, i], agent) => {
                 // Half the clients send other cookies around theirs, as browsers do.
                 const cookie = i % 2 ? `theme=dark; ${COOKIE}=${value}; lang=en` : `${COOKIE}=${value}`;
                 const replies = [];
-                for (let k = 0; k < REQUESTS_PER_CLIENT; k++) replies.push(await get(routing.liveUrl, { agent, cookie }));
+                for (let k = 0; k < REQUESTS_PER_CLIENT; k++) replies.push(await get(suite.routing.liveUrl, { agent, cookie }));
                 return replies;
             });
             let greenClients = 0;
@@ -58,7 +44,7 @@ for (const mode of MODES) {
             assert.ok(greenClients > 0 && greenClients < CLIENTS, "different cookies spread over both sides");
             assert.ok(Math.abs(greenClients - CLIENTS * P) <= bound, `${greenClients} of ${CLIENTS} clients on green`);
             assert.deepEqual(mispredicted, [], `sides that differ from the ${mode === "reload" ? "MurmurHash2" : "FNV-1a"} of the cookie value`);
-            assert.deepEqual(crashes(routing.nginx), []);
+            assert.deepEqual(crashes(suite.routing.nginx), []);
         });
 
         it("a client without the cookie is keyed on its address: all its requests on one side, which moves as a whole with the share", async function () {
@@ -70,17 +56,17 @@ for (const mode of MODES) {
                 [Math.max(0.01, Math.floor(edge) - 1), "blue"],
                 [Math.min(99.99, Math.ceil(edge) + 1), "green"],
             ] as const) {
-                await routing.setLive(live("blue", percent, "sticky"));
+                await suite.routing.setLive(live("blue", percent, "sticky"));
                 const replies = await inLanes(Array.from({ length: 60 }, (_, i) => i), 4, async (i, agent) => {
                     const cookie = noCookie[i % noCookie.length];
                     // Fresh connections and keep-alive ones alike.
-                    return get(routing.liveUrl, { agent: i % 3 ? agent : undefined, cookie });
+                    return get(suite.routing.liveUrl, { agent: i % 3 ? agent : undefined, cookie });
                 });
                 const colors = replies.map((r) => `${r.status} ${r.color}`);
                 assert.deepEqual([...new Set(colors)], [`200 ${expected}`], `canary ${percent}%: cookieless requests from 127.0.0.1`);
                 // Meanwhile clients with cookies still spread over both sides.
                 const withCookies = await inLanes(Array.from({ length: 40 }, (_, i) => i), 4, (i, agent) =>
-                    get(routing.liveUrl, { agent, cookie: `${COOKIE}=spread-${i}` }),
+                    get(suite.routing.liveUrl, { agent, cookie: `${COOKIE}=spread-${i}` }),
                 );
                 const expectGreen = withCookies.map((_r, i) => predictedCanary(mode, `spread-${i}`, percent));
                 assert.deepEqual(

@@ -10,9 +10,8 @@
 // and nginx is never reloaded.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { startColorBackends, type ColorBackend } from "../support/backends";
 import { binomialBound, startLoad, summarize, switchUnderLoad, windowShares } from "../support/load";
-import { MODES, crashes, live, startRouting, type Mode, type RoutingSetup } from "./fixture";
+import { MODES, crashes, live, routingForSuite, type Mode } from "./fixture";
 
 const SEQUENCE = [5, 50, 0, 5, 50, 0];
 const CLIENTS: Record<Mode, { keepAliveClients: number; freshClients: number }> = {
@@ -27,27 +26,14 @@ for (const mode of MODES) {
     describe(`routing: canary switches under load, ${mode} mode (real nginx)`, function () {
         this.timeout(90_000);
 
-        let blue: ColorBackend;
-        let green: ColorBackend;
-        let routing: RoutingSetup;
-
-        before(async function () {
-            ({ blue, green } = await startColorBackends());
-            routing = await startRouting(mode, blue, green, { live: live("blue") });
-        });
-
-        after(async function () {
-            await routing?.stop();
-            await blue?.close();
-            await green?.close();
-        });
+        const suite = routingForSuite(mode, { live: live("blue") });
 
         const clients = CLIENTS[mode];
         const who = mode === "reload" ? `${clients.freshClients} fresh-connection clients` : `${clients.keepAliveClients} keep-alive + ${clients.freshClients} fresh-connection clients`;
         it(`switches 0 → 5 → 50 → 0 (×2) under ${who}: no failed request, each share takes effect${mode === "state" ? ", nginx never reloaded" : ""}`, async function () {
             const reloadsBefore = nginx().reloadCount();
-            const load = startLoad({ url: routing.liveUrl, ...clients, durationMs: 60_000, maxRequests: 100_000 });
-            const windows = await switchUnderLoad(load, SEQUENCE, (percent) => routing.setLive(live("blue", percent, "request")), { requests: WINDOW_REQUESTS, maxMs: MAX_DWELL_MS });
+            const load = startLoad({ url: suite.routing.liveUrl, ...clients, durationMs: 60_000, maxRequests: 100_000 });
+            const windows = await switchUnderLoad(load, SEQUENCE, (percent) => suite.routing.setLive(live("blue", percent, "request")), { requests: WINDOW_REQUESTS, maxMs: MAX_DWELL_MS });
             const samples = await load.done;
             const summary = summarize(samples);
             const stats = windowShares(samples, windows, "green");
@@ -79,7 +65,7 @@ for (const mode of MODES) {
             assert.deepEqual(crashes(nginx()), []);
             if (mode === "state") {
                 assert.equal(nginx().reloadCount(), reloadsBefore, "state switches never reload nginx");
-                assert.equal(reloadsBefore, routing.reloadsAtStart);
+                assert.equal(reloadsBefore, suite.routing.reloadsAtStart);
                 assert.doesNotMatch(log, /portal-router: cannot read/, "the router never saw a missing or partial state file");
                 const keepAlive = samples.filter((s) => s.kind === "keepalive").length;
                 assert.ok(keepAlive > 0 && samples.length - keepAlive > 0, "both kinds of client sent requests");
@@ -88,6 +74,6 @@ for (const mode of MODES) {
             }
         });
 
-        const nginx = () => routing.nginx;
+        const nginx = () => suite.routing.nginx;
     });
 }
