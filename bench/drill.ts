@@ -203,8 +203,7 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
     const server = new DrillServer({
         mode,
         confDir: nginx.confDir,
-        testCmd: nginx.testCmd,
-        reloadCmd: nginx.reloadCmd,
+        nginx: nginx.control,
         hostPorts,
         site,
         release: r0,
@@ -234,7 +233,7 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
         // to sample the router's canary decisions at nginx speed.
         await server.must(
             "probe listener",
-            cmd.switchRoute(server.dir, path.join(nginx.confDir, "zz-drill-probe.conf"), nginx.testCmd, nginx.reloadCmd),
+            cmd.switchRoute(server.dir, path.join(nginx.confDir, "zz-drill-probe.conf"), nginx.control),
             `# drill probe: the live route's pick, without proxying\nserver {\n    listen 127.0.0.1:${probePort};\n    location / { return 200 "$portal_live\\n"; }\n}\n`,
         );
         await waitForColor(site.live, colorBody("blue", "v1"));
@@ -380,7 +379,7 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
             phases: timeline.phases.map((p) => toPhaseResult(samples, p)),
             totals: { requests: all.requests, failures: all.failures, failuresByKind: all.failuresByKind, seconds: round(seconds), requestsPerSecond: Math.round(all.requests / seconds) },
             routerCanary,
-            reloads: nginx.reloadCount(),
+            reloads: nginx.reconfigurations(),
             nginxProblems: nginx.problems().slice(0, 20),
             steps: server.steps.map((s) => ({ step: s.step, code: s.code, start: round(s.start), end: round(s.end), argv: s.argv.join(" ").replace(server.dir, "<dir>").replace(nginx.prefix, "<nginx>") })),
             finalChecks,
@@ -426,7 +425,7 @@ async function runBaseline(): Promise<BaselineResult> {
     let load: LoadRun | undefined;
     const clock = () => (load ? load.now() : 0);
     const release: ReleaseConfig = { tags: { blue: "v1" }, live: "blue", passive: "blue", canary: 0 };
-    const server = new DrillServer({ mode: "reload", confDir: nginx.confDir, testCmd: nginx.testCmd, reloadCmd: nginx.reloadCmd, hostPorts, site, release, migrate: [], clock, namePrefix: tag });
+    const server = new DrillServer({ mode: "reload", confDir: nginx.confDir, nginx: nginx.control, hostPorts, site, release, migrate: [], clock, namePrefix: tag });
     const timeline = new Timeline(clock);
     try {
         await startColorContainer({ name, hostPort: hostPorts.blue, color: "blue", version: "v1" });

@@ -66,9 +66,14 @@ export class Routing extends pulumi.ComponentResource {
         this.registerOutputs({ passive: this.passive.stdout });
     }
 
-    /** nginx in a container on the host network, reading the generated files from confDir. */
+    /**
+     * nginx in a container on the host network, reading the generated files from confDir. It
+     * shares the host's pid namespace and writes its pid file and error log into host
+     * directories, so switch-route.sh can watch its master and workers as on a server.
+     */
     private localNginx(server: Server, after: pulumi.Resource[]): docker.Container {
         const { nginx } = server.config;
+        const hostDir = (file: string) => file.slice(0, file.lastIndexOf("/"));
         const image = new docker.RemoteImage(`${server.name}-nginx-image`, { name: nginx.image, keepLocally: true }, { parent: this, provider: server.dockerProvider });
         return new docker.Container(
             `${server.name}-nginx`,
@@ -76,8 +81,14 @@ export class Routing extends pulumi.ComponentResource {
                 name: containerName("nginx"),
                 image: image.imageId,
                 networkMode: "host",
+                pidMode: "host",
                 restart: "unless-stopped",
-                volumes: [{ hostPath: nginx.confDir, containerPath: "/etc/nginx/conf.d", readOnly: true }],
+                volumes: [
+                    { hostPath: nginx.confDir, containerPath: "/etc/nginx/conf.d", readOnly: true },
+                    // The image's nginx.conf: `pid /var/run/nginx.pid;`, `error_log /var/log/nginx/error.log`.
+                    { hostPath: hostDir(nginx.pidFile), containerPath: "/var/run" },
+                    { hostPath: hostDir(nginx.errorLog), containerPath: "/var/log/nginx" },
+                ],
             },
             { parent: this, provider: server.dockerProvider, dependsOn: after },
         );

@@ -2,7 +2,7 @@
 // ShellCommand, so tests compare argv lists and the program renders the same data to text.
 // Secrets never go into a command: they travel on stdin or in the environment.
 
-import type { Color } from "./config";
+import type { Color, NginxControl } from "./config";
 import { ShellCommand } from "./shell";
 
 /** Where the server-side scripts live on a target, e.g. /srv/portal/scripts. */
@@ -19,9 +19,12 @@ export function prepareHost(dir: string, confDir: string): ShellCommand {
     return new ShellCommand(["mkdir", "-p", `${dir}/releases`, confDir]);
 }
 
-/** Atomically replaces an nginx include (content on stdin), tests the config, reloads; restores on failure. */
-export function switchRoute(dir: string, file: string, testCommand: string, reloadCommand: string): ShellCommand {
-    return script(dir, "switch-route.sh", [file, testCommand, reloadCommand]);
+/**
+ * Atomically replaces an nginx include (content on stdin), tests the config, reloads and waits
+ * until the new workers serve; restores the file when the test fails or the master rejects it.
+ */
+export function switchRoute(dir: string, file: string, nginx: NginxControl): ShellCommand {
+    return script(dir, "switch-route.sh", [file, nginx.test, nginx.reload, nginx.pidFile, nginx.errorLog, String(nginx.reloadTimeoutSeconds)]);
 }
 
 /** Polls url until it answers 200, failing after timeoutSeconds. */

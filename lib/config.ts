@@ -68,12 +68,22 @@ export interface NginxSiteConfig {
     passive: number;
 }
 
-export interface NginxConfig {
+/** How the scripts test, reload and watch a server's nginx. */
+export interface NginxControl {
+    test: string;
+    reload: string;
+    /** The master's pid file: a reload counts once the master's old workers stop accepting. */
+    pidFile: string;
+    /** The master's error log, read for the reason of a rejected reload. */
+    errorLog: string;
+    /** How long a reload may take to replace the workers before the switch fails. */
+    reloadTimeoutSeconds: number;
+}
+
+export interface NginxConfig extends NginxControl {
     /** `state`: reload-free switches through the njs router; `reload`: include files + nginx reload. */
     mode: RouteModeName;
     confDir: string;
-    test: string;
-    reload: string;
     canary: CanaryRoutingConfig;
     site?: NginxSiteConfig;
     /** Image of the nginx container the `local` target runs. */
@@ -157,6 +167,13 @@ export function validateConfig(raw: RawConfig): PortalConfig {
     checkClashes(p, config);
     if (config.target === "local" && config.edge) {
         p.add("edge", "is set with target local; allowed: no edge on the local target (it has one server)");
+    }
+    if (config.target === "local") {
+        for (const [key, file] of [["pidFile", "nginx.pid"], ["errorLog", "error.log"]] as const) {
+            if (!config.nginx[key].endsWith(`/${file}`)) {
+                p.add(`nginx.${key}`, `is ${config.nginx[key]} with target local; allowed: a path ending in /${file} (the nginx container writes that name into the directory)`);
+            }
+        }
     }
     if (config.target === "local" && config.nginx.mode === "state") {
         p.add("nginx.mode", `is state with target local; allowed: reload (the local nginx container does not load the njs module)`);

@@ -293,13 +293,16 @@ export function workers(p: Problems, value: unknown): Record<string, WorkerConfi
 }
 
 export function nginx(p: Problems, value: unknown): NginxConfig {
-    const n = object(p, "nginx", value, ["mode", "confDir", "test", "reload", "canary", "site", "image"], false);
+    const n = object(p, "nginx", value, ["mode", "confDir", "test", "reload", "pidFile", "errorLog", "reloadTimeoutSeconds", "canary", "site", "image"], false);
     const allowedCommand = "plain words of letters, digits and _ . / = : @ - separated by single spaces, e.g. 'sudo nginx -s reload'";
     return {
         mode: n.mode === undefined ? DEFAULT_ROUTE_MODE : oneOf(p, "nginx.mode", n.mode, ["state", "reload"] as const),
         confDir: n.confDir === undefined ? "/etc/nginx/portal" : absolutePath(p, "nginx.confDir", n.confDir),
         test: n.test === undefined ? "nginx -t" : matching(p, "nginx.test", n.test, pattern.COMMAND_WORDS, allowedCommand),
         reload: n.reload === undefined ? "nginx -s reload" : matching(p, "nginx.reload", n.reload, pattern.COMMAND_WORDS, allowedCommand),
+        pidFile: n.pidFile === undefined ? "/run/nginx.pid" : absolutePath(p, "nginx.pidFile", n.pidFile),
+        errorLog: n.errorLog === undefined ? "/var/log/nginx/error.log" : absolutePath(p, "nginx.errorLog", n.errorLog),
+        reloadTimeoutSeconds: n.reloadTimeoutSeconds === undefined ? 30 : integer(p, "nginx.reloadTimeoutSeconds", n.reloadTimeoutSeconds, 1, 600),
         canary: canaryRouting(p, n.canary),
         site: n.site === undefined ? undefined : site(p, "nginx.site", n.site),
         image: n.image === undefined ? "nginx:1.27-alpine" : matching(p, "nginx.image", n.image, pattern.IMAGE_WITH_TAG, "a Docker image reference with a tag, e.g. nginx:1.27-alpine"),

@@ -32,8 +32,7 @@ export interface RouteMode {
 
 /** Publishes an nginx include file: rename, `nginx -t`, reload, restore on failure. */
 export function publishStaticFile(config: PortalConfig, home: string, file: string): ShellCommand {
-    const { nginx } = config;
-    return cmd.switchRoute(home, `${nginx.confDir}/${file}`, nginx.test, nginx.reload);
+    return cmd.switchRoute(home, `${config.nginx.confDir}/${file}`, config.nginx);
 }
 
 /** router.conf: loads the njs router from `home`/scripts; one per host, shared by all tracks. */

@@ -7,8 +7,8 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { freePort } from "../../test/support/http";
-import { NJS_MODULE, runNginx } from "../../test/support/nginx";
+import type { NginxControl } from "../../lib/config";
+import { NJS_MODULE, startOnFreePort } from "../../test/support/nginx";
 import { makeTempDir, sleep } from "../../test/support/run";
 
 export interface DrillNginx {
@@ -19,11 +19,16 @@ export interface DrillNginx {
     errorLog: string;
     testCmd: string;
     reloadCmd: string;
-    /** SIGHUPs the master has received so far. */
-    reloadCount(): number;
+    /** The program's nginx settings for this instance (test, reload, pid file, error log). */
+    control: NginxControl;
+    /** Reconfigurations the master has begun ("reconfiguring" notices). */
+    reconfigurations(): number;
     /** Lines of the error log at [warn] level or worse (alerts, crit, emerg, worker_connections). */
     problems(): string[];
-    /** Resolves once no worker of an earlier configuration is left (a reload has fully taken effect). */
+    /**
+     * Resolves once every worker that accepts connections was started after the master's last
+     * reconfiguration (no worker of an earlier configuration takes new connections).
+     */
     settled(timeoutMs?: number): Promise<void>;
     stop(): Promise<void>;
 }
@@ -39,12 +44,10 @@ export async function startDrillNginx(opts: DrillNginxOptions): Promise<DrillNgi
     fs.chmodSync(prefix, 0o755); // workers run as nobody when the master is root
     const confDir = path.join(prefix, "portal");
     fs.mkdirSync(confDir, { mode: 0o755 });
-    const statusPort = await freePort();
     const p = (name: string) => path.join(prefix, name);
     const confFile = p("nginx.conf");
     const errorLog = p("error.log");
-    fs.writeFileSync(
-        confFile,
+    const { port: statusPort, proc } = await startOnFreePort(prefix, confFile, errorLog, (statusPort) =>
         [
             ...(opts.njs ? [`load_module ${NJS_MODULE};`] : []),
             "daemon off;",
@@ -68,7 +71,6 @@ export async function startDrillNginx(opts: DrillNginxOptions): Promise<DrillNgi
             "",
         ].join("\n"),
     );
-    const proc = await runNginx(prefix, confFile, errorLog, statusPort);
     const { readLog, stop } = proc;
 
     return {
@@ -78,7 +80,8 @@ export async function startDrillNginx(opts: DrillNginxOptions): Promise<DrillNgi
         errorLog,
         testCmd: proc.testCmd,
         reloadCmd: proc.reloadCmd,
-        reloadCount: proc.reloadCount,
+        control: proc.control,
+        reconfigurations: proc.reconfigurations,
         problems: () =>
             readLog()
                 .split("\n")
@@ -86,7 +89,7 @@ export async function startDrillNginx(opts: DrillNginxOptions): Promise<DrillNgi
         settled: async (timeoutMs = 30_000) => {
             const until = Date.now() + timeoutMs;
             for (;;) {
-                const left = workersOfEarlierConfigs(readLog());
+                const left = workersOfEarlierConfigs(readLog(), proc.acceptingWorkers());
                 if (left.length === 0) return;
                 if (Date.now() > until) throw new Error(`nginx workers of an earlier configuration still running: ${left.join(", ")}`);
                 await sleep(20);
@@ -97,26 +100,21 @@ export async function startDrillNginx(opts: DrillNginxOptions): Promise<DrillNgi
 }
 
 /**
- * From the error log (notice level): every `nginx -s` run logs "signal process started"
- * before it signals, so once each has a matching "SIGHUP received" the master has begun
- * every reload asked so far; then a worker started before the last "reconfiguring" that
- * has not "exited" still serves an earlier configuration. Returns those workers' pids (or
- * "reload pending" while a SIGHUP is still on its way).
+ * Of the workers accepting connections now (from /proc), those not started after the master's
+ * last "reconfiguring" notice in its error log (notice level). Counts nothing per signal: the
+ * master merges SIGHUPs that arrive while it reconfigures.
  */
-export function workersOfEarlierConfigs(log: string): string[] {
-    const signals = (log.match(/signal process started/g) ?? []).length;
-    const sighups = (log.match(/signal 1 \(SIGHUP\) received/g) ?? []).length;
-    if (sighups < signals) return ["reload pending"];
+export function workersOfEarlierConfigs(log: string, accepting: number[]): string[] {
     const lines = log.split("\n");
     let lastReconfigure = -1;
-    const started = new Map<string, number>();
-    const exited = new Set<string>();
     lines.forEach((line, i) => {
         if (/: reconfiguring$/.test(line)) lastReconfigure = i;
-        const start = /start worker process (\d+)/.exec(line);
-        if (start) started.set(start[1], i);
-        const exit = /worker process (\d+) exited/.exec(line);
-        if (exit) exited.add(exit[1]);
     });
-    return [...started].filter(([pid, i]) => i < lastReconfigure && !exited.has(pid)).map(([pid]) => pid);
+    if (lastReconfigure < 0) return [];
+    const current = new Set<number>();
+    for (const line of lines.slice(lastReconfigure)) {
+        const start = /start worker process (\d+)/.exec(line);
+        if (start) current.add(Number(start[1]));
+    }
+    return accepting.filter((pid) => !current.has(pid)).map(String);
 }

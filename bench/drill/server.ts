@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as cmd from "../../lib/commands";
 import { tracksOf, type Track } from "../../lib/tracks";
 import { renderCompose, containerName } from "../../lib/compose";
-import { validateConfig, type Color, type PortalConfig, type ReleaseConfig } from "../../lib/config";
+import { validateConfig, type Color, type NginxControl, type PortalConfig, type ReleaseConfig } from "../../lib/config";
 import { publishStaticFile, routeMode, type RouteModeName } from "../../lib/routeModes";
 import { liveRoute, passiveRoute } from "../../lib/rollout";
 import type { ShellCommand } from "../../lib/shell";
@@ -42,8 +42,8 @@ export interface RouteStep {
 export interface DrillServerOptions {
     mode: RouteModeName;
     confDir: string;
-    testCmd: string;
-    reloadCmd: string;
+    /** How the scripts test, reload and watch the drill's nginx. */
+    nginx: NginxControl;
     hostPorts: Record<Color, number>;
     site: { live: number; passive: number };
     release: ReleaseConfig;
@@ -78,8 +78,11 @@ export class DrillServer {
             nginx: {
                 mode: opts.mode,
                 confDir: opts.confDir,
-                test: opts.testCmd,
-                reload: opts.reloadCmd,
+                test: opts.nginx.test,
+                reload: opts.nginx.reload,
+                pidFile: opts.nginx.pidFile,
+                errorLog: opts.nginx.errorLog,
+                reloadTimeoutSeconds: opts.nginx.reloadTimeoutSeconds,
                 canary: { mode: "request" },
                 site: { address: "127.0.0.1", live: opts.site.live, passive: opts.site.passive },
             },

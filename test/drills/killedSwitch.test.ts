@@ -104,8 +104,7 @@ describe("drill: a live switch SIGKILLed at each point, then run again", functio
                 server = new DrillServer({
                     mode,
                     confDir: nginx.confDir,
-                    testCmd: nginx.testCmd,
-                    reloadCmd: nginx.reloadCmd,
+                    nginx: nginx.control,
                     hostPorts,
                     site: { live: livePort, passive: await freePort() },
                     release: BLUE,
@@ -149,7 +148,7 @@ describe("drill: a live switch SIGKILLed at each point, then run again", functio
                 it(`killed ${c.point}: ${c.fileAfterKill} file, serving ${c.servesAfterKill}; re-running converges`, async function () {
                     const before = entries();
                     assert.equal(fs.readFileSync(oldRoute.path, "utf8"), oldRoute.content, "blue is live before the switch");
-                    const reloadsBefore = nginx.reloadCount();
+                    const reloadsBefore = nginx.reconfigurations();
                     // Fresh-connection clients run through the kill (a reload would reset keep-alive
                     // connections, which the kill drills are not about); the state router never reloads.
                     const load = startLoad({ url: `http://127.0.0.1:${livePort}/`, keepAliveClients: mode === "state" ? 2 : 0, freshClients: 2, durationMs: 20_000 });
@@ -165,7 +164,9 @@ describe("drill: a live switch SIGKILLed at each point, then run again", functio
                             env = { ...env, PATH: `${path.join(shims, c.how.shim)}:${process.env.PATH}` };
                         } else {
                             const argv = [...command.argv];
-                            argv[argv.length - ("testCmd" in c.how ? 2 : 1)] = path.join(shims, "kill-point");
+                            const replaced = argv.indexOf("testCmd" in c.how ? nginx.testCmd : nginx.reloadCmd);
+                            assert.ok(replaced > 0, "the switch command carries the nginx command");
+                            argv[replaced] = path.join(shims, "kill-point");
                             command = new ShellCommand(argv);
                         }
                         killed = await server.exec("killed switch", command, newRoute.content, { env, detached: true });
@@ -194,7 +195,7 @@ describe("drill: a live switch SIGKILLed at each point, then run again", functio
                     assert.equal(t.code, 0, `nginx -t passes with what the kill left:\n${describeResult(t)}`);
                     const expectBody = c.servesAfterKill === "old" ? OLD_BODY : NEW_BODY;
                     assert.equal(await liveBody(), expectBody);
-                    if (mode === "reload") assert.equal(nginx.reloadCount(), reloadsBefore, "the killed run never reloaded nginx");
+                    if (mode === "reload") assert.equal(nginx.reconfigurations(), reloadsBefore, "the killed run never reloaded nginx");
                     await sleep(300);
                     load.stop();
                     const figures = phaseFigures(withSendTimes(await load.done), -Infinity, Infinity);

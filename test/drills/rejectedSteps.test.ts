@@ -45,8 +45,7 @@ describe("drill: rejected steps under load", function () {
                 server = new DrillServer({
                     mode,
                     confDir: nginx.confDir,
-                    testCmd: nginx.testCmd,
-                    reloadCmd: nginx.reloadCmd,
+                    nginx: nginx.control,
                     hostPorts,
                     site: { live: livePort, passive: await freePort() },
                     release: BLUE,
@@ -77,7 +76,7 @@ describe("drill: rejected steps under load", function () {
                     const route = server.liveRoute(GREEN);
                     const before = fs.readFileSync(route.path);
                     const entries = fs.readdirSync(nginx.confDir).sort();
-                    const reloads = nginx.reloadCount();
+                    const reloads = nginx.reconfigurations();
                     load = startLiveLoad();
                     await sleep(200);
                     // The rendered green route cut in the middle, as a truncated upload would be.
@@ -90,7 +89,7 @@ describe("drill: rejected steps under load", function () {
                     assert.deepEqual(fs.readFileSync(route.path), before, "live.conf is byte-identical to before");
                     assert.deepEqual(fs.readdirSync(nginx.confDir).sort(), entries, "no temp or backup file left");
                     await sleep(300);
-                    assert.equal(nginx.reloadCount(), reloads, "nginx was not reloaded");
+                    assert.equal(nginx.reconfigurations(), reloads, "nginx was not reloaded");
                     const [file, ...args] = nginx.testCmd.split(" ");
                     assert.equal((await run(file, args)).code, 0, "the config on disk passes nginx -t");
                     await stopLoad();

@@ -7,6 +7,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { REPO } from "../support/stacks";
 
+const tempDirs: string[] = [];
+/** A temp dir for one test's stack files, removed after the suite. */
+function tempDir(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-plan-"));
+    tempDirs.push(dir);
+    return dir;
+}
+after(() => {
+    for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function plan(cwd: string, ...args: string[]) {
     const r = spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), path.join(REPO, "bin", "plan.ts"), ...args], {
         cwd,
@@ -42,7 +53,7 @@ describe("offline plan CLI", function () {
     });
 
     it("prints a readable plan with the notifications a webhook would send", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-plan-"));
+        const dir = tempDir();
         const text = fs.readFileSync(path.join(REPO, "Pulumi.production.yaml"), "utf8") + "  portal:slackWebhook:\n    secure: AAABAHiddenCipherText\n";
         fs.writeFileSync(path.join(dir, "Pulumi.production.yaml"), text);
         const r = plan(dir, "--stack", "production");
@@ -56,7 +67,7 @@ describe("offline plan CLI", function () {
     });
 
     it("refuses invalid config: exit 1, the key on stderr, nothing on stdout", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-plan-"));
+        const dir = tempDir();
         const text = fs.readFileSync(path.join(REPO, "Pulumi.production.yaml"), "utf8").replace("live: blue", "live: purple");
         fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), text);
         const r = plan(dir, "--stack", "bad", "--json");
@@ -70,7 +81,7 @@ describe("offline plan CLI --compare", function () {
     this.timeout(60000);
 
     it("lists what a deploy changes, marked like a preview, and nothing else", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-plan-"));
+        const dir = tempDir();
         const before = fs.readFileSync(path.join(REPO, "Pulumi.production.yaml"), "utf8");
         fs.writeFileSync(path.join(dir, "before.yaml"), before);
         fs.writeFileSync(path.join(dir, "Pulumi.production.yaml"), before.replace("    live: blue\n", "    live: green\n"));

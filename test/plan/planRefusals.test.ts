@@ -32,16 +32,19 @@ describe("offline plan refuses invalid config (exit 1, key on stderr, empty stdo
     for (const c of INVALID) {
         it(`refuses ${c.name}`, async () => {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-refuse-"));
-            const config = structuredClone(loadStack("production")) as any;
-            c.edit(config);
-            fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), stringify({ config }));
-            const r = await runPlan(["--stack", "bad", "--json"], dir);
-            assert.equal(r.code, 1, r.stderr);
-            assert.equal(r.stdout, "");
-            assert.match(r.stderr, /^invalid portal config:\n/);
-            assert.ok(r.stderr.includes(`${c.key} `), `stderr names ${c.key}:\n${r.stderr}`);
-            assert.match(r.stderr, /allowed|needs a tag/);
-            fs.rmSync(dir, { recursive: true, force: true });
+            try {
+                const config = structuredClone(loadStack("production")) as any;
+                c.edit(config);
+                fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), stringify({ config }));
+                const r = await runPlan(["--stack", "bad", "--json"], dir);
+                assert.equal(r.code, 1, r.stderr);
+                assert.equal(r.stdout, "");
+                assert.match(r.stderr, /^invalid portal config:\n/);
+                assert.ok(r.stderr.includes(`${c.key} `), `stderr names ${c.key}:\n${r.stderr}`);
+                assert.match(r.stderr, /allowed|needs a tag/);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
         });
     }
 

@@ -30,15 +30,20 @@ describe("local stack (mock runtime)", function () {
             name: "portal-nginx",
             image: find(steady, "local-nginx")!.inputs.image,
             networkMode: "host",
+            pidMode: "host",
             restart: "unless-stopped",
-            volumes: [{ hostPath: "/tmp/portal-local/nginx", containerPath: "/etc/nginx/conf.d", readOnly: true }],
+            volumes: [
+                { hostPath: "/tmp/portal-local/nginx", containerPath: "/etc/nginx/conf.d", readOnly: true },
+                { hostPath: "/tmp/portal-local/nginx-run", containerPath: "/var/run" },
+                { hostPath: "/tmp/portal-local/nginx-log", containerPath: "/var/log/nginx" },
+            ],
         });
         assert.equal(find(steady, "local-nginx-image")!.inputs.name, "nginx:1.27-alpine");
         const site = String(find(steady, "local-site")!.inputs.stdin);
         assert.match(site, /listen 127\.0\.0\.1:8080;\n {4}location \/ \{\n {8}proxy_pass http:\/\/\$portal_live;/);
         assert.match(site, /listen 127\.0\.0\.1:8081;\n {4}location \/ \{\n {8}proxy_pass http:\/\/\$portal_passive;/);
         assert.equal(find(steady, "local-upstreams")!.inputs.create,
-            "bash /tmp/portal-local/scripts/switch-route.sh /tmp/portal-local/nginx/upstreams.conf 'docker exec portal-nginx nginx -t' 'docker exec portal-nginx nginx -s reload'");
+            "bash /tmp/portal-local/scripts/switch-route.sh /tmp/portal-local/nginx/upstreams.conf 'docker exec portal-nginx nginx -t' 'docker exec portal-nginx nginx -s reload' /tmp/portal-local/nginx-run/nginx.pid /tmp/portal-local/nginx-log/error.log 30");
     });
 
     it("runs the demo image's tags as blue and green, with no migrator and no workers", () => {

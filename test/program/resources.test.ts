@@ -10,7 +10,7 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const secret = (value: unknown) => ({ [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
 const WEB1 = secret({ dialErrorLimit: 10, host: "10.0.0.11", perDialTimeout: 15, port: 22, user: "deploy" });
 const HEADER = "# Managed by Pulumi (project portal). Edits are overwritten by the next switch.\n";
-const SWITCH = (file: string) => `bash /srv/portal/scripts/switch-route.sh /etc/nginx/portal/${file} 'sudo nginx -t' 'sudo nginx -s reload'`;
+const SWITCH = (file: string) => `bash /srv/portal/scripts/switch-route.sh /etc/nginx/portal/${file} 'sudo nginx -t' 'sudo nginx -s reload' /run/nginx.pid /var/log/nginx/error.log 30`;
 const SWITCH_STATE = (file: string) => `bash /srv/portal/scripts/switch-state.sh /etc/nginx/portal/${file}`;
 const composeLabels = (service: string) => [
     { label: "com.docker.compose.project", value: "portal" },

@@ -158,7 +158,7 @@ for (const mode of MODES) {
         const who = mode === "reload" ? `${clients.freshClients} fresh-connection clients` : `${clients.keepAliveClients} keep-alive + ${clients.freshClients} fresh-connection clients`;
         it(`split changes 0 → 5 → 50 → 100 → 0 under ${who}: no failed request, each split takes effect${mode === "state" ? ", nginx never reloaded after setup" : ""}`, async function () {
             await edge.setSplit(0);
-            const reloadsBefore = edge.nginx.reloadCount();
+            const reloadsBefore = edge.nginx.reconfigurations();
             const load = startLoad({ url: edge.publicUrl, ...clients, durationMs: 45_000, maxRequests: 50_000 });
             const windows = await switchUnderLoad(load, SEQUENCE, (percent) => edge.setSplit(percent), { requests: WINDOW_REQUESTS, maxMs: MAX_DWELL_MS });
             const samples = await load.done;
@@ -180,12 +180,12 @@ for (const mode of MODES) {
             }
             assert.deepEqual(crashes(edge.nginx), []);
             if (mode === "state") {
-                assert.equal(edge.nginx.reloadCount(), edge.reloadsAtStart, "no reload since the setup: state switches never reload nginx");
+                assert.equal(edge.nginx.reconfigurations(), edge.reloadsAtStart, "no reload since the setup: state switches never reload nginx");
                 assert.doesNotMatch(fs.readFileSync(edge.nginx.errorLog, "utf8"), /portal-router: cannot read/, "the router never saw a missing or partial state file");
                 const keepAlive = samples.filter((s) => s.kind === "keepalive").length;
                 assert.ok(keepAlive > 0 && samples.length - keepAlive > 0, "both kinds of client sent requests");
             } else {
-                assert.equal(edge.nginx.reloadCount(), reloadsBefore + SEQUENCE.length, "one reload per switch");
+                assert.equal(edge.nginx.reconfigurations(), reloadsBefore + SEQUENCE.length, "one reload per switch");
             }
         });
     });

@@ -21,7 +21,8 @@ import { LIVE_STATE_FILE, PASSIVE_STATE_FILE, ROUTER_FILE, renderLiveState, rend
 import { startColorBackends, type ColorBackend } from "../support/backends";
 import { freePort } from "../support/http";
 import { startNginx, type NginxInstance } from "../support/nginx";
-import { SCRIPTS_DIR, describeResult, runScript, sleep } from "../support/run";
+import * as cmd from "../../lib/commands";
+import { REPO_ROOT, SCRIPTS_DIR, describeResult, run, runScript } from "../support/run";
 
 export type Mode = "reload" | "state";
 export const MODES: readonly Mode[] = ["reload", "state"];
@@ -86,32 +87,13 @@ export interface RoutingOptions {
     httpExtra?: string;
 }
 
-const exitedWorkers = (nginx: NginxInstance) =>
-    (fs.readFileSync(nginx.errorLog, "utf8").match(/worker process \d+ exited with code 0/g) ?? []).length;
-
-/** Reloads asked of each nginx by a successful switchRoute(); the master logs the SIGHUP a little later. */
-const reloadsAsked = new WeakMap<NginxInstance, number>();
-
 /**
- * After a reload, wait until the master has logged every reload asked so far and the old
- * worker has exited: from then on every request sees the new config.
+ * switch-route.sh as the program runs it: on exit 0 the new workers serve, so no wait
+ * follows (the tests' next request on a fresh connection is the check).
  */
-export async function waitReloaded(nginx: NginxInstance, timeoutMs = 15_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    const asked = reloadsAsked.get(nginx) ?? 0;
-    while (nginx.reloadCount() < asked || exitedWorkers(nginx) < nginx.reloadCount()) {
-        if (Date.now() > until) {
-            throw new Error(`old nginx worker still running after ${timeoutMs} ms:\n${fs.readFileSync(nginx.errorLog, "utf8")}`);
-        }
-        await sleep(20);
-    }
-}
-
 export async function switchRoute(nginx: NginxInstance, target: string, content: string) {
-    const before = nginx.reloadCount();
-    const r = await runScript("switch-route.sh", [target, nginx.testCmd, nginx.reloadCmd], { input: content, timeoutMs: 30_000 });
-    if (r.code === 0) reloadsAsked.set(nginx, Math.max(reloadsAsked.get(nginx) ?? 0, before) + 1);
-    return r;
+    const { argv } = cmd.switchRoute(REPO_ROOT, target, nginx.control);
+    return run(argv[0]!, argv.slice(1), { input: content, timeoutMs: 60_000 });
 }
 
 export async function switchState(target: string, content: string) {
@@ -143,13 +125,11 @@ export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorB
     const publishStatic = async (file: string, content: string) => {
         const r = await switchRoute(nginx, path.join(dir, file), content);
         assert.equal(r.code, 0, `publishing ${file}: ${describeResult(r)}`);
-        await waitReloaded(nginx);
     };
     const setLive = async (route: LiveRoute) => {
         if (mode === "reload") {
             const r = await switchRoute(nginx, liveFile, renderLiveRoute(route));
             assert.equal(r.code, 0, describeResult(r));
-            await waitReloaded(nginx);
         } else {
             const r = await switchState(liveFile, renderLiveState(route));
             assert.equal(r.code, 0, describeResult(r));
@@ -159,7 +139,6 @@ export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorB
         if (mode === "reload") {
             const r = await switchRoute(nginx, passiveFile, renderPassiveRoute(route));
             assert.equal(r.code, 0, describeResult(r));
-            await waitReloaded(nginx);
         } else {
             const r = await switchState(passiveFile, renderPassiveState(route));
             assert.equal(r.code, 0, describeResult(r));
@@ -184,7 +163,7 @@ export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorB
         passiveUrl: `http://127.0.0.1:${site.passive}/`,
         liveFile,
         passiveFile,
-        reloadsAtStart: nginx.reloadCount(),
+        reloadsAtStart: nginx.reconfigurations(),
         setLive,
         setPassive,
         portalEntries: () => fs.readdirSync(dir).sort(),

@@ -10,7 +10,7 @@ import { startColorBackends, type ColorBackend } from "../support/backends";
 import { freePort } from "../support/http";
 import { startNginx, type NginxInstance } from "../support/nginx";
 import { describeResult, makeTempDir, removeTempDir, run, runScript } from "../support/run";
-import { appConfig, get, live, passive, switchRoute, waitReloaded } from "./fixture";
+import { appConfig, get, live, passive, switchRoute } from "./fixture";
 
 const initRoutes = (dir: string) => runScript("init-routes.sh", [dir], { timeoutMs: 15_000 });
 
@@ -69,7 +69,6 @@ describe("routing: scripts/init-routes.sh (reload mode, real nginx)", function (
 
         const site = await switchRoute(nginx, path.join(dir, SITE_FILE), siteConf);
         assert.equal(site.code, 0, describeResult(site));
-        await waitReloaded(nginx);
         for (const port of ["live", "passive"] as const) {
             assert.equal((await get(siteUrl(port))).status, 502, `${port} listener before its first switch`);
         }
@@ -77,17 +76,15 @@ describe("routing: scripts/init-routes.sh (reload mode, real nginx)", function (
         // First passive switch (prepare), then the first live one: each listener comes alive on its own.
         const p = await switchRoute(nginx, path.join(dir, PASSIVE_FILE), renderPassiveRoute(passive("green")));
         assert.equal(p.code, 0, describeResult(p));
-        await waitReloaded(nginx);
         assert.equal((await get(siteUrl("passive"))).body, "green v2\n");
         assert.equal((await get(siteUrl("live"))).status, 502);
         const l = await switchRoute(nginx, path.join(dir, LIVE_FILE), renderLiveRoute(live("blue", 5, "sticky")));
         assert.equal(l.code, 0, describeResult(l));
-        await waitReloaded(nginx);
         assert.equal((await get(siteUrl("live"), { cookie: "portal_client=someone" })).status, 200);
 
         // Running it again (every deploy does) leaves the real routes alone.
         const before = Object.fromEntries([LIVE_FILE, PASSIVE_FILE].map((f) => [f, { bytes: fs.readFileSync(path.join(dir, f)), stat: fs.statSync(path.join(dir, f)) }]));
-        const reloads = nginx.reloadCount();
+        const reloads = nginx.reconfigurations();
         const again = await initRoutes(dir);
         assert.equal(again.code, 0, describeResult(again));
         for (const [file, { bytes, stat }] of Object.entries(before)) {
@@ -97,7 +94,7 @@ describe("routing: scripts/init-routes.sh (reload mode, real nginx)", function (
             assert.equal(now.mtimeMs, stat.mtimeMs, `${file} not rewritten`);
         }
         assert.deepEqual(entries(), [LIVE_FILE, PASSIVE_FILE, SITE_FILE, UPSTREAMS_FILE]);
-        assert.equal(nginx.reloadCount(), reloads, "init-routes.sh does not reload nginx");
+        assert.equal(nginx.reconfigurations(), reloads, "init-routes.sh does not reload nginx");
         assert.equal((await get(siteUrl("passive"))).body, "green v2\n");
     });
 

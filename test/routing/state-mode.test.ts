@@ -64,7 +64,7 @@ describe("routing: state mode specifics (real nginx, njs router)", function () {
 
         assert.deepEqual(crashes(routing.nginx), []);
         assert.equal(workerStarts(), starts, "the nginx worker was never restarted");
-        assert.equal(routing.nginx.reloadCount(), routing.reloadsAtStart, "nor reloaded");
+        assert.equal(routing.nginx.reconfigurations(), routing.reloadsAtStart, "nor reloaded");
         assert.equal(trap.count(), 0);
     });
 

@@ -31,7 +31,7 @@ for (const mode of MODES) {
         const clients = CLIENTS[mode];
         const who = mode === "reload" ? `${clients.freshClients} fresh-connection clients` : `${clients.keepAliveClients} keep-alive + ${clients.freshClients} fresh-connection clients`;
         it(`switches 0 → 5 → 50 → 0 (×2) under ${who}: no failed request, each share takes effect${mode === "state" ? ", nginx never reloaded" : ""}`, async function () {
-            const reloadsBefore = nginx().reloadCount();
+            const reloadsBefore = nginx().reconfigurations();
             const load = startLoad({ url: suite.routing.liveUrl, ...clients, durationMs: 60_000, maxRequests: 100_000 });
             const windows = await switchUnderLoad(load, SEQUENCE, (percent) => suite.routing.setLive(live("blue", percent, "request")), { requests: WINDOW_REQUESTS, maxMs: MAX_DWELL_MS });
             const samples = await load.done;
@@ -64,13 +64,13 @@ for (const mode of MODES) {
             const log = fs.readFileSync(nginx().errorLog, "utf8");
             assert.deepEqual(crashes(nginx()), []);
             if (mode === "state") {
-                assert.equal(nginx().reloadCount(), reloadsBefore, "state switches never reload nginx");
+                assert.equal(nginx().reconfigurations(), reloadsBefore, "state switches never reload nginx");
                 assert.equal(reloadsBefore, suite.routing.reloadsAtStart);
                 assert.doesNotMatch(log, /portal-router: cannot read/, "the router never saw a missing or partial state file");
                 const keepAlive = samples.filter((s) => s.kind === "keepalive").length;
                 assert.ok(keepAlive > 0 && samples.length - keepAlive > 0, "both kinds of client sent requests");
             } else {
-                assert.equal(nginx().reloadCount(), reloadsBefore + SEQUENCE.length, "one reload per switch");
+                assert.equal(nginx().reconfigurations(), reloadsBefore + SEQUENCE.length, "one reload per switch");
             }
         });
 

@@ -19,7 +19,6 @@
 // addresses, as on real servers), so renderEdgeUpstreams' `server <host>:<port>` lines are
 // the real ones and the edge upstream really spreads over two servers.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as cmd from "../../lib/commands";
 import { validateConfig, type PortalConfig, type RawConfig, type SplitMode } from "../../lib/config";
 import { EDGE, EDGE_SCOPE, edgeRoute, renderEdgeSite, renderEdgeUpstreams } from "../../lib/edgeRoutes";
@@ -29,7 +28,7 @@ import { tracksOf, type Track } from "../../lib/tracks";
 import { startColorBackend, type ColorBackend } from "../support/backends";
 import { freePort } from "../support/http";
 import { startNginx, type NginxInstance } from "../support/nginx";
-import { REPO_ROOT, describeResult, run, sleep, type RunResult } from "../support/run";
+import { REPO_ROOT, describeResult, run, type RunResult } from "../support/run";
 import { productionWithSite, withTracks } from "../support/stacks";
 import { COOKIE, type Mode } from "./fixture";
 
@@ -54,41 +53,18 @@ export function runCommand(command: ShellCommand, input?: string): Promise<RunRe
 /** Point the config's nginx commands and conf dir at the test nginx. */
 export function attach(config: PortalConfig, nginx: NginxInstance): void {
     config.nginx.confDir = nginx.portalDir;
-    config.nginx.test = nginx.testCmd;
-    config.nginx.reload = nginx.reloadCmd;
+    Object.assign(config.nginx, nginx.control);
 }
 
-const exitedWorkers = (nginx: NginxInstance) => (fs.readFileSync(nginx.errorLog, "utf8").match(/worker process \d+ exited with code 0/g) ?? []).length;
-
-/**
- * After `nginx -s reload` (which returns once the signal is sent), wait until the master has
- * taken the signal (one more SIGHUP logged than `before`) and every old worker has exited:
- * from then on every request, on any connection, sees the new config. (fixture.ts's
- * waitReloaded compares the two counts only, so it returns at once if it looks before the
- * master has logged the SIGHUP.)
- */
-export async function waitReloadedSince(nginx: NginxInstance, before: number, timeoutMs = 20_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (nginx.reloadCount() <= before || exitedWorkers(nginx) < nginx.reloadCount()) {
-        if (Date.now() > until) throw new Error(`nginx did not finish reloading within ${timeoutMs} ms:\n${fs.readFileSync(nginx.errorLog, "utf8")}`);
-        await sleep(20);
-    }
-}
-
-/** Publish a static file as the program does (switch-route.sh: nginx -t + reload) and wait for the new worker. */
-export async function publishStatic(config: PortalConfig, nginx: NginxInstance, { file, content }: RouteFile): Promise<void> {
-    const before = nginx.reloadCount();
+/** Publish a static file as the program does (switch-route.sh: nginx -t, reload, new workers serving). */
+export async function publishStatic(config: PortalConfig, { file, content }: RouteFile): Promise<void> {
     const r = await runCommand(publishStaticFile(config, REPO_ROOT, file), content);
     assert.equal(r.code, 0, `publishing ${file}: ${describeResult(r)}`);
-    await waitReloadedSince(nginx, before);
 }
 
-/** Publish a live or passive route file with the mode's command; in reload mode wait until the old worker is gone. */
-export async function publishRoute(config: PortalConfig, nginx: NginxInstance, { file, content }: RouteFile): Promise<RunResult> {
-    const before = nginx.reloadCount();
-    const r = await runCommand(routeMode(config.nginx.mode).publishRoute(config, REPO_ROOT, file), content);
-    if (r.code === 0 && config.nginx.mode === "reload") await waitReloadedSince(nginx, before);
-    return r;
+/** Publish a live or passive route file with the mode's command. */
+export async function publishRoute(config: PortalConfig, { file, content }: RouteFile): Promise<RunResult> {
+    return runCommand(routeMode(config.nginx.mode).publishRoute(config, REPO_ROOT, file), content);
 }
 
 export async function initRoutes(config: PortalConfig, track?: string): Promise<void> {
@@ -178,13 +154,13 @@ export async function startEdge(mode: Mode): Promise<EdgeSetup> {
         // components/edge.ts, after the upstreams.
         if (mode === "reload") await initRoutes(config, EDGE);
         const files: RouteFile[] = [...(mode === "state" ? [routerFile(config, REPO_ROOT)] : []), { file: `${EDGE}-site.conf`, content: renderEdgeSite(edge, mode) }];
-        for (const f of files) await publishStatic(config, n, f);
+        for (const f of files) await publishStatic(config, f);
 
         const setSplit = async (percent: number, splitMode: SplitMode = "request") => {
             config.edge!.split = { track: PY3, percent };
             config.nginx.canary = { mode: splitMode, cookie: COOKIE };
             const route = routeMode(mode).live(edgeRoute(config, config.edge!), EDGE_SCOPE);
-            const r = await publishRoute(config, n, route);
+            const r = await publishRoute(config, route);
             assert.equal(r.code, 0, `split ${percent}%: ${describeResult(r)}`);
         };
         await setSplit(0);
@@ -198,7 +174,7 @@ export async function startEdge(mode: Mode): Promise<EdgeSetup> {
             trackUrl: Object.fromEntries(Object.entries(trackPorts).map(([t, port]) => [t, `http://127.0.0.1:${port}/`])),
             backends,
             liveFile,
-            reloadsAtStart: n.reloadCount(),
+            reloadsAtStart: n.reconfigurations(),
             setSplit,
             counts: () => Object.fromEntries(Object.entries(backends).map(([t, bs]) => [t, bs.reduce((sum, b) => sum + b.count(), 0)])),
             stop: async () => {

@@ -51,7 +51,7 @@ for (const mode of MODES) {
             assert.deepEqual([...new Set(got)], [expected], `${listener}: ${got.length} replies`);
         };
         const publish = async (route: RouteFile) => {
-            const r = await publishRoute(config, nginx, route);
+            const r = await publishRoute(config, route);
             assert.equal(r.code, 0, `${route.file}: ${describeResult(r)}`);
         };
         /** Edit a track's release in the config, then publish its live route as the program renders it. */
@@ -97,7 +97,7 @@ for (const mode of MODES) {
             // components/routing.ts, track by track: init-routes.sh (reload), the other static files.
             for (const tr of tracksOf(config)) {
                 if (mode === "reload") await initRoutes(config, tr.main ? undefined : tr.name);
-                for (const f of routeMode(mode).staticFiles(config, tr).filter((f) => !isUpstreams(f))) await publishStatic(config, nginx, f);
+                for (const f of routeMode(mode).staticFiles(config, tr).filter((f) => !isUpstreams(f))) await publishStatic(config, f);
             }
         });
 
@@ -125,7 +125,7 @@ for (const mode of MODES) {
             await only("py3Passive", "200 black py2");
             assert.deepEqual(counts(), { blue: 30, green: 30, red: 30, black: 30 });
             assert.deepEqual(crashes(nginx), []);
-            reloadsAtStart = nginx.reloadCount();
+            reloadsAtStart = nginx.reconfigurations();
         });
 
         it("switching py3 (live, then a 50% canary) changes nothing on the main track's listeners and files, and vice versa", async function () {
@@ -165,14 +165,14 @@ for (const mode of MODES) {
             await setLive(py3, { live: "red", passive: "black", canary: 0 });
             await only("mainLive", "200 blue v1", 10);
             await only("py3Live", "200 red py1", 10);
-            if (mode === "state") assert.equal(nginx.reloadCount(), reloadsAtStart, "state switches never reload nginx");
-            else assert.equal(nginx.reloadCount(), reloadsAtStart + 5, "one reload per reload-mode switch");
+            if (mode === "state") assert.equal(nginx.reconfigurations(), reloadsAtStart, "state switches never reload nginx");
+            else assert.equal(nginx.reconfigurations(), reloadsAtStart + 5, "one reload per reload-mode switch");
             assert.deepEqual(crashes(nginx), []);
         });
 
         if (mode === "state") {
             it("a py3 state naming a main upstream is not proxied (502, nothing reaches blue); a main state naming a py3 upstream neither", async function () {
-                const reloads = nginx.reloadCount();
+                const reloads = nginx.reconfigurations();
                 // Well-formed states: switch-state.sh accepts them, the router must refuse them.
                 const hostile = async (target: string, state: object, listener: Listener, expected: string, label: string) => {
                     const r = await runCommand(routeMode("state").publishRoute(config, REPO_ROOT, target), JSON.stringify(state) + "\n");
@@ -206,7 +206,7 @@ for (const mode of MODES) {
                 await only("mainLive", "200 blue v1", 10);
                 await only("py3Live", "200 red py1", 10);
                 await only("py3Passive", "200 black py2", 10);
-                assert.equal(nginx.reloadCount(), reloads);
+                assert.equal(nginx.reconfigurations(), reloads);
                 assert.deepEqual(crashes(nginx), []);
             });
         } else {

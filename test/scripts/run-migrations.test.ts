@@ -64,11 +64,14 @@ describe("scripts/run-migrations.sh (real docker)", function () {
   });
 
   it("keeps the env file private (mode 600) while the container runs, then deletes it", async function () {
-    const running = migrate(["sh", "-c", "sleep 1"], "DB_PASSWORD=s3cret\n");
+    const running = migrate(["sh", "-c", "sleep 2"], "DB_PASSWORD=s3cret\n");
+    let finished = false;
+    void running.then(() => (finished = true));
     let mode: number | undefined;
     let content = "";
-    // Poll until the script has created and filled the env file (mktemp, then cat).
-    for (let i = 0; i < 100 && content === ""; i++) {
+    // Poll until the script has created and filled the env file (mktemp, then cat), for as long
+    // as the script runs: no wall-clock window a loaded machine could miss.
+    while (content === "" && !finished) {
       for (const f of fs.readdirSync(tmp)) {
         try {
           mode = fs.statSync(path.join(tmp, f)).mode & 0o777;

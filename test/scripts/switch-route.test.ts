@@ -20,8 +20,17 @@ describe("scripts/switch-route.sh (real nginx)", function () {
   let passive: string;
 
   const portalEntries = () => fs.readdirSync(nginx.portalDir).sort();
+  /** The argv switch-route.sh gets from the program (lib/commands.ts) for this nginx. */
+  const argsFor = (target: string, over: { test?: string; reload?: string; timeout?: number } = {}) => [
+    target,
+    over.test ?? nginx.testCmd,
+    over.reload ?? nginx.reloadCmd,
+    nginx.control.pidFile,
+    nginx.errorLog,
+    String(over.timeout ?? 30),
+  ];
   const switchRoute = (target: string, content: string, reloadCmd = nginx.reloadCmd) =>
-    runScript("switch-route.sh", [target, nginx.testCmd, reloadCmd], { input: content });
+    runScript("switch-route.sh", argsFor(target, { reload: reloadCmd }), { input: content, timeoutMs: 60_000 });
 
   before(async function () {
     blue = await startTextServer("blue");
@@ -83,7 +92,7 @@ describe("scripts/switch-route.sh (real nginx)", function () {
   ] as const) {
     it(`rejects ${label}: restores live.conf, never reloads, keeps serving blue`, async function () {
       const before = fs.readFileSync(live);
-      const reloadsBefore = nginx.reloadCount();
+      const reloadsBefore = nginx.reconfigurations();
 
       const r = await switchRoute(live, content);
       assert.equal(r.code, 1, describeResult(r));
@@ -92,7 +101,7 @@ describe("scripts/switch-route.sh (real nginx)", function () {
       assert.deepEqual(fs.readFileSync(live), before, "live.conf is byte-identical to before");
       assert.deepEqual(portalEntries(), ["live.conf", "passive.conf", "upstreams.conf"], "no temp/backup files left");
       await sleep(300);
-      assert.equal(nginx.reloadCount(), reloadsBefore, "nginx was not reloaded");
+      assert.equal(nginx.reconfigurations(), reloadsBefore, "nginx was not reloaded");
       assert.equal((await httpGet(nginx.baseUrl + "/")).body, "blue");
     });
   }
@@ -130,7 +139,7 @@ describe("scripts/switch-route.sh (real nginx)", function () {
     assert.equal(first.code, 0, describeResult(first));
     await nginx.waitForBody("/", "green");
     const stat = fs.statSync(live);
-    const reloads = nginx.reloadCount();
+    const reloads = nginx.reconfigurations();
 
     const again = await switchRoute(live, liveMap("portal_green"));
     assert.equal(again.code, 0, describeResult(again));
@@ -138,9 +147,7 @@ describe("scripts/switch-route.sh (real nginx)", function () {
     const stat2 = fs.statSync(live);
     assert.equal(stat2.ino, stat.ino, "file was not replaced");
     assert.equal(stat2.mtimeMs, stat.mtimeMs);
-    const until = Date.now() + 3000;
-    while (nginx.reloadCount() <= reloads && Date.now() < until) await sleep(50);
-    assert.equal(nginx.reloadCount(), reloads + 1, "nginx was reloaded again");
+    assert.equal(nginx.reconfigurations(), reloads + 1, "nginx was reloaded again, and that reload is over on exit");
     assert.equal((await httpGet(nginx.baseUrl + "/")).body, "green");
     assert.deepEqual(portalEntries(), ["live.conf", "passive.conf", "upstreams.conf"]);
   });
@@ -148,7 +155,7 @@ describe("scripts/switch-route.sh (real nginx)", function () {
   it("restores the old file when interrupted while the config test runs", async function () {
     const before = fs.readFileSync(live);
     let pid = 0;
-    const running = runScript("switch-route.sh", [live, "sleep 20", nginx.reloadCmd], {
+    const running = runScript("switch-route.sh", argsFor(live, { test: "sleep 20" }), {
       input: liveMap("portal_green"),
       detached: true,
       onSpawn: (child) => (pid = child.pid ?? 0),
@@ -171,19 +178,34 @@ describe("scripts/switch-route.sh (real nginx)", function () {
     assert.deepEqual(portalEntries(), ["live.conf", "passive.conf", "upstreams.conf"]);
   });
 
-  it("splits commands into words without globbing or eval", async function () {
+  it("splits commands into words without globbing or eval; a reload that starts no workers fails at its timeout", async function () {
     // '*' must reach the command literally; `$(...)` must not run.
     const marker = path.join(nginx.prefix, "pwned");
-    const r = await runScript("switch-route.sh", [live, `test * = *`, `touch ${marker}$(id)`], {
+    const before = fs.readFileSync(live);
+    const r = await runScript("switch-route.sh", argsFor(live, { test: "test * = *", reload: `touch ${marker}$(id)`, timeout: 1 }), {
       input: liveMap("portal_green"),
     });
-    assert.equal(r.code, 0, describeResult(r));
     assert.equal(fs.existsSync(`${marker}$(id)`), true, "reload ran with the literal word");
     assert.equal(fs.readdirSync(nginx.prefix).some((f) => f.startsWith("pwned") && f !== "pwned$(id)"), false);
+    // touch signals nobody: the master keeps its workers, so the switch is not reported done.
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stderr, /nginx \(master \d+\) still had workers of its previous configuration accepting connections 1 s after the reload \(touch /);
+    assert.deepEqual(fs.readFileSync(live), before, "previous live.conf restored");
+    assert.deepEqual(portalEntries(), ["live.conf", "passive.conf", "upstreams.conf"]);
   });
 
   it("prints a usage line and exits 2 on bad arguments", async function () {
-    for (const args of [[], [live, nginx.testCmd], [live, "", nginx.reloadCmd], [live, nginx.testCmd, "  "]]) {
+    const pid = nginx.control.pidFile;
+    const log = nginx.errorLog;
+    for (const args of [
+      [],
+      [live, nginx.testCmd],
+      [live, "", nginx.reloadCmd, pid, log, "30"],
+      [live, nginx.testCmd, "  ", pid, log, "30"],
+      [live, nginx.testCmd, nginx.reloadCmd, pid, log],
+      [live, nginx.testCmd, nginx.reloadCmd, pid, log, "0"],
+      [live, nginx.testCmd, nginx.reloadCmd, "", log, "30"],
+    ]) {
       const r = await runScript("switch-route.sh", args, { input: liveMap("portal_green") });
       assert.equal(r.code, 2, describeResult(r));
       assert.match(r.stderr, /^switch-route: usage: switch-route\.sh TARGET TEST_CMD RELOAD_CMD/);

@@ -114,6 +114,19 @@ export async function removeOwnedContainers(owner = String(process.pid)): Promis
     if (ids.length > 0) await docker(["rm", "-f", ...ids]);
 }
 
+/** Starts a color container on a free host port, picking another if docker finds it taken; returns the port. */
+export async function startOnFreePort(spec: Omit<ColorContainerSpec, "hostPort">): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+        const hostPort = await freePort();
+        try {
+            await startColorContainer({ ...spec, hostPort });
+            return hostPort;
+        } catch (err) {
+            if (attempt >= 5 || !/port is already allocated|address already in use/i.test(String(err))) throw err;
+        }
+    }
+}
+
 export interface SuiteColors {
     names: { blue: string; green: string };
     /** Filled by the suite's before hook. */
@@ -128,12 +141,11 @@ export function colorContainersForSuite(tag: string, versions: { blue: string; g
     const suite: SuiteColors = { names: { blue: `${tag}-blue`, green: `${tag}-green` }, hostPorts: { blue: 0, green: 0 } };
     before(async function () {
         await ensureTestImage();
-        suite.hostPorts.blue = await freePort();
-        suite.hostPorts.green = await freePort();
-        await Promise.all([
-            startColorContainer({ name: suite.names.blue, hostPort: suite.hostPorts.blue, color: "blue", version: versions.blue }),
-            startColorContainer({ name: suite.names.green, hostPort: suite.hostPorts.green, color: "green", version: versions.green }),
-        ]);
+        await Promise.all(
+            (["blue", "green"] as const).map(async (color) => {
+                suite.hostPorts[color] = await startOnFreePort({ name: suite.names[color], color, version: versions[color] });
+            }),
+        );
     });
     after(async function () {
         await Promise.all(Object.values(suite.names).map((n) => removeColorContainer(n)));

@@ -2,7 +2,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { freePort, httpGet } from "./http";
+import type { NginxControl } from "../../lib/config";
+import { addressInUse, freePort, httpGet } from "./http";
 import { makeTempDir, removeTempDir, sleep } from "./run";
 
 export interface NginxInstance {
@@ -16,8 +17,10 @@ export interface NginxInstance {
   /** Plain words, as switch-route.sh expects TEST_CMD / RELOAD_CMD. */
   testCmd: string;
   reloadCmd: string;
-  /** How many times the master has been told to reload (SIGHUP) so far. */
-  reloadCount(): number;
+  /** The program's nginx settings for this instance (test, reload, pid file, error log). */
+  control: NginxControl;
+  /** How many reconfigurations the master has begun (its "reconfiguring" notices). */
+  reconfigurations(): number;
   /** Poll GET path until the body equals `body` (after a reload workers are replaced asynchronously). */
   waitForBody(pathname: string, body: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -44,12 +47,10 @@ export async function startNginx(opts: NginxOptions): Promise<NginxInstance> {
   for (const [name, content] of Object.entries(opts.portalFiles)) {
     fs.writeFileSync(path.join(portalDir, name), content);
   }
-  const port = await freePort();
   const confFile = path.join(prefix, "nginx.conf");
   const errorLog = path.join(prefix, "error.log");
   const p = (name: string) => path.join(prefix, name);
-  fs.writeFileSync(
-    confFile,
+  const { port, proc } = await startOnFreePort(prefix, confFile, errorLog, (port) =>
     [
       ...(opts.njs ? [`load_module ${NJS_MODULE};`] : []),
       "daemon off;",
@@ -75,8 +76,6 @@ export async function startNginx(opts: NginxOptions): Promise<NginxInstance> {
       "",
     ].join("\n"),
   );
-  const proc = await runNginx(prefix, confFile, errorLog, port);
-  const { stop } = proc;
 
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
@@ -88,8 +87,9 @@ export async function startNginx(opts: NginxOptions): Promise<NginxInstance> {
     errorLog,
     testCmd: proc.testCmd,
     reloadCmd: proc.reloadCmd,
-    reloadCount: proc.reloadCount,
-    waitForBody: async (pathname, body, timeoutMs = 5000) => {
+    control: proc.control,
+    reconfigurations: proc.reconfigurations,
+    waitForBody: async (pathname, body, timeoutMs = 10_000) => {
       const until = Date.now() + timeoutMs;
       let last = "";
       for (;;) {
@@ -104,8 +104,35 @@ export async function startNginx(opts: NginxOptions): Promise<NginxInstance> {
         await sleep(50);
       }
     },
-    stop,
+    stop: proc.stop,
   };
+}
+
+/**
+ * Writes the config `render(port)` with a free port for its probe listener and starts nginx,
+ * picking another port when that one was taken in between (EADDRINUSE); on any other
+ * failure it removes the prefix and throws with nginx's output.
+ */
+export async function startOnFreePort(
+  prefix: string,
+  confFile: string,
+  errorLog: string,
+  render: (port: number) => string,
+): Promise<{ port: number; proc: NginxProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    fs.writeFileSync(confFile, render(port));
+    try {
+      return { port, proc: await runNginx(prefix, confFile, errorLog, port) };
+    } catch (err) {
+      if (attempt < 5 && err instanceof NginxStartError && addressInUse(err.message)) {
+        fs.rmSync(errorLog, { force: true });
+        continue;
+      }
+      removeTempDir(prefix);
+      throw err;
+    }
+  }
 }
 
 /** A running nginx master started from a prefix and config file, as the tests and the drill use it. */
@@ -113,21 +140,46 @@ export interface NginxProcess {
   /** Plain words, as switch-route.sh expects TEST_CMD / RELOAD_CMD. */
   testCmd: string;
   reloadCmd: string;
+  control: NginxControl;
+  pidFile: string;
   readLog(): string;
-  /** How many times the master has been told to reload (SIGHUP) so far. */
-  reloadCount(): number;
-  /** Stops nginx and removes the prefix. */
+  /** Reconfigurations the master has begun ("reconfiguring" notices; merged SIGHUPs count once). */
+  reconfigurations(): number;
+  /** Pids of the master's workers that still accept connections (not "shutting down"). */
+  acceptingWorkers(): number[];
+  /** Stops nginx (master and workers) and removes the prefix. */
   stop(): Promise<void>;
 }
 
+export class NginxStartError extends Error {}
+
+/** Pids of `master`'s child processes whose title is an nginx worker's that has not been told to stop. */
+export function acceptingWorkersOf(master: number): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid !== master) continue;
+      const title = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ");
+      if (title.startsWith("nginx: worker process") && !title.includes("shutting down")) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids.sort((a, b) => a - b);
+}
+
 /**
- * Starts `nginx -p <prefix> -c <confFile>` in the foreground and waits until it answers on
- * 127.0.0.1:<probePort>; on failure it stops, removes the prefix and throws with nginx's output.
+ * Starts `nginx -p <prefix> -c <confFile>` in the foreground, in its own process group, and
+ * waits until it answers on 127.0.0.1:<probePort>; throws NginxStartError with nginx's output
+ * if it exits or does not answer within 10 s (the caller removes the prefix).
  */
 export async function runNginx(prefix: string, confFile: string, errorLog: string, probePort: number): Promise<NginxProcess> {
   // -e: early error log before the config is read, so nothing touches /var/log/nginx.
   const baseArgs = ["-p", `${prefix}/`, "-c", confFile, "-e", errorLog];
-  const child: ChildProcess = spawn("nginx", baseArgs, { stdio: ["ignore", "ignore", "pipe"] });
+  const child: ChildProcess = spawn("nginx", baseArgs, { stdio: ["ignore", "ignore", "pipe"], detached: true });
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   let exited = false;
@@ -135,43 +187,58 @@ export async function runNginx(prefix: string, confFile: string, errorLog: strin
   child.on("error", (err) => {
     stderr += String(err);
   });
+  const pidFile = path.join(prefix, "nginx.pid");
 
   const readLog = () => (fs.existsSync(errorLog) ? fs.readFileSync(errorLog, "utf8") : "");
-  const stop = async () => {
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // the group is gone
+    }
+  };
+  // SIGTERM: the master stops its workers and exits; SIGKILL to the whole group (workers
+  // included) if it has not within 5 s.
+  const stopProcesses = async () => {
     if (!exited) {
       child.kill("SIGTERM");
       await Promise.race([exitPromise, sleep(5000)]);
-      if (!exited) {
-        child.kill("SIGKILL");
-        await exitPromise;
-      }
     }
+    killGroup("SIGKILL");
+    if (!exited) await exitPromise;
+  };
+  const stop = async () => {
+    await stopProcesses();
     removeTempDir(prefix);
   };
 
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (exited) {
-      const log = readLog();
-      removeTempDir(prefix);
-      throw new Error(`nginx exited during startup:\n${stderr}\n${log}`);
+      killGroup("SIGKILL");
+      throw new NginxStartError(`nginx exited during startup:\n${stderr}\n${readLog()}`);
     }
     try {
       await httpGet(`http://127.0.0.1:${probePort}/`, 1000);
       break;
     } catch {
       if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`nginx did not start listening on ${probePort}:\n${stderr}`);
+        await stopProcesses();
+        throw new NginxStartError(`nginx did not start listening on ${probePort}:\n${stderr}\n${readLog()}`);
       }
       await sleep(50);
     }
   }
+  const testCmd = ["nginx", ...baseArgs, "-t"].join(" ");
+  const reloadCmd = ["nginx", ...baseArgs, "-s", "reload"].join(" ");
   return {
-    testCmd: ["nginx", ...baseArgs, "-t"].join(" "),
-    reloadCmd: ["nginx", ...baseArgs, "-s", "reload"].join(" "),
+    testCmd,
+    reloadCmd,
+    control: { test: testCmd, reload: reloadCmd, pidFile, errorLog, reloadTimeoutSeconds: 30 },
+    pidFile,
     readLog,
-    reloadCount: () => (readLog().match(/signal 1 \(SIGHUP\) received/g) ?? []).length,
+    reconfigurations: () => (readLog().match(/: reconfiguring$/gm) ?? []).length,
+    acceptingWorkers: () => (child.pid ? acceptingWorkersOf(child.pid) : []),
     stop,
   };
 }
