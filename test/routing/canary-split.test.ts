@@ -32,7 +32,9 @@ for (const mode of MODES) {
             const claim = percent === 0 ? "exactly 0 green" : `green within n·p ± 4·sqrt(n·p·(1-p)) (±${binomialBound(requests, p).toFixed(1)} at n=${requests})`;
             it(`canary ${percent}% over ~${requests} requests: ${claim}`, async function () {
                 await suite.routing.setLive(live("blue", percent, "request"));
-                const load = startLoad({ url: suite.routing.liveUrl, keepAliveClients: 6, freshClients: 0, durationMs: 25_000, maxRequests: requests });
+                // Ends at `requests`; the time limit only bounds a machine too loaded to get there.
+                this.timeout(120_000);
+                const load = startLoad({ url: suite.routing.liveUrl, keepAliveClients: 6, freshClients: 0, durationMs: 90_000, maxRequests: requests });
                 const s = summarize(await load.done);
                 assert.equal(s.failures, 0, JSON.stringify(s));
                 assert.deepEqual(
@@ -44,8 +46,7 @@ for (const mode of MODES) {
                 const g = s.byColor.green ?? 0;
                 const bound = binomialBound(n, p);
                 console.log(`    routing share: mode=${mode} asked=${percent}% n=${n} green=${g} measured=${((100 * g) / n).toFixed(2)}% (expected ${(n * p).toFixed(0)} ±${bound.toFixed(1)})`);
-                // Enough requests to mean something even on a loaded machine (the load stops after 25 s).
-                assert.ok(n >= Math.min(requests, 2000), `only ${n} requests in 25 s`);
+                assert.ok(n >= requests, `only ${n} requests in 90 s`);
                 if (percent === 0) {
                     assert.equal(g, 0, "canary 0%: not one request to green");
                 } else {

@@ -76,7 +76,9 @@ for (const mode of MODES) {
             it(`split ${percent}% over ~${requests} requests: ${claim}; both servers of a track get its traffic`, async function () {
                 await edge.setSplit(percent);
                 const before = perServer();
-                const load = startLoad({ url: edge.publicUrl, keepAliveClients: 6, freshClients: 0, durationMs: 25_000, maxRequests: requests });
+                // Ends at `requests`; the time limit only bounds a machine too loaded to get there.
+                this.timeout(120_000);
+                const load = startLoad({ url: edge.publicUrl, keepAliveClients: 6, freshClients: 0, durationMs: 90_000, maxRequests: requests });
                 const s = summarize(await load.done);
                 const d = delta(before);
                 assert.equal(s.failures, 0, JSON.stringify(s));
@@ -88,7 +90,7 @@ for (const mode of MODES) {
                     `    edge share: mode=${mode} asked=${percent}% n=${n} py3=${g} measured=${((100 * g) / n).toFixed(2)}% (expected ${(n * p).toFixed(0)} ±${bound.toFixed(1)}) ` +
                         `servers main=${d[MAIN]!.join("/")} py3=${d[PY3]!.join("/")}`,
                 );
-                assert.ok(n >= requests, `only ${n} requests in 25 s`);
+                assert.ok(n >= requests, `only ${n} requests in 90 s`);
                 assert.deepEqual(
                     Object.fromEntries(Object.entries(d).map(([t, cs]) => [t, cs.reduce((a, b) => a + b, 0)])),
                     { [MAIN]: s.byColor[MAIN] ?? 0, [PY3]: g },
