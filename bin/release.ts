@@ -172,7 +172,7 @@ function renderStatus(stack: string, target: Target): string {
         `  canary:  ${release.canary}%`,
         `  tags:    ${tags}`,
         ...(previous ? [`  before the last ${previous.by}: ${previous.color} (${previous.tag})`] : []),
-        `  rollback: ${retired ? "none (the track is retired)" : describeRollback(release, colors)}`,
+        ...(stageOf(release) === "steady" && !retired ? [`  rollback: ${describeRollback(release, colors)}`] : []),
         `legal now: ${retired ? "none (the track is retired)" : describeLegalVerbs(release, colors)}`,
     ].join("\n") + "\n";
 }
