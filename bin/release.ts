@@ -32,6 +32,7 @@ import {
     MAIN_RELEASE,
     StackFileError,
     applyReleaseChanges,
+    isQuotedKey,
     portalRawConfig,
     releaseKey,
     trackRelease,
@@ -197,11 +198,10 @@ function renderScalar(value: string | number, tag: boolean): string {
 
 function renderValue(change: ReleaseChange, value: ChangeValue | undefined): string {
     if (value === undefined) return "(unset)";
-    const isTag = (path: readonly string[]) => path[0] === "tags" || path[path.length - 1] === "tag";
     if (typeof value === "object") {
-        return `{ ${Object.entries(value).map(([key, v]) => `${key}: ${renderScalar(v, isTag([...change.path, key]))}`).join(", ")} }`;
+        return `{ ${Object.entries(value).map(([key, v]) => `${key}: ${renderScalar(v, isQuotedKey([...change.path, key]))}`).join(", ")} }`;
     }
-    return renderScalar(value, isTag(change.path));
+    return renderScalar(value, isQuotedKey(change.path));
 }
 
 function renderChanges(block: ReleaseBlockPath, changes: readonly ReleaseChange[]): string[] {
@@ -261,7 +261,7 @@ function changeRelease(command: Command, fileName: string, filePath: string, tex
         );
     }
     const before = releaseAt(config, target);
-    const result = transition(before, verb, command.argument, track.colors);
+    const result = transition(before, verb, command.argument, track.colors, { mutableTags: config.mutableTags });
     if (!result.ok) {
         return refusedOn(target, result.reason);
     }

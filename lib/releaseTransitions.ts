@@ -4,6 +4,7 @@
 // why, in which stage, and which verbs are legal instead. No files, no Pulumi.
 
 import { COLORS, type Color, type EdgeConfig, type LiveChange, type ReleaseConfig } from "./config";
+import { isMutableTag } from "./configRules";
 import { PERCENT, TAG_REFERENCE } from "./patterns";
 import { stageOf } from "./rollout";
 import { MAIN_TRACK, otherColorOf } from "./tracks";
@@ -167,7 +168,7 @@ function recordingLive(release: ReleaseConfig, by: LiveChange): ReleaseConfig {
  * (default: the main track's blue/green); `argument` is the raw command-line word (tag,
  * percent or color). Every color the result names comes from `colors`.
  */
-export function transition(release: ReleaseConfig, verb: ReleaseVerb, argument?: string, colors: ColorPair = COLORS): Transition {
+export function transition(release: ReleaseConfig, verb: ReleaseVerb, argument?: string, colors: ColorPair = COLORS, context: TransitionContext = {}): Transition {
     const foreign = foreignColors(release, colors);
     if (foreign.length > 0) {
         const command = argument === undefined ? verb : `${verb} ${argument}`;
@@ -178,7 +179,7 @@ export function transition(release: ReleaseConfig, verb: ReleaseVerb, argument?:
     }
     switch (verb) {
         case "prepare":
-            return prepare(release, colors, argument ?? "");
+            return prepare(release, colors, argument ?? "", context);
         case "canary":
             return canary(release, colors, argument ?? "");
         case "deploy": {
@@ -194,8 +195,23 @@ export function transition(release: ReleaseConfig, verb: ReleaseVerb, argument?:
     }
 }
 
-/** Puts `tag` on the non-live color and makes it passive. The live tag is allowed: a config-only change. */
-function prepare(release: ReleaseConfig, colors: ColorPair, tag: string): Transition {
+/** What prepare needs beyond the release: the config's mutable tags, and the clock for their pull stamp. */
+export interface TransitionContext {
+    mutableTags?: readonly string[];
+    now?: Date;
+}
+
+/** YYYYMMDD-HHMMSS in UTC, like the program's release stamp. */
+export function pullStamp(now: Date): string {
+    return now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+}
+
+/**
+ * Puts `tag` on the non-live color and makes it passive. The live tag is allowed: a
+ * config-only change. A mutable tag (portal:mutableTags) also gets a new `pulled` stamp on
+ * that color, which makes the program pull it again.
+ */
+function prepare(release: ReleaseConfig, colors: ColorPair, tag: string, context: TransitionContext): Transition {
     if (!TAG_REFERENCE.test(tag)) {
         return refuse(release, colors, "prepare", tag, `${JSON.stringify(tag)} is not a Docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, optionally @sha256:<64 hex>)`);
     }
@@ -204,7 +220,13 @@ function prepare(release: ReleaseConfig, colors: ColorPair, tag: string): Transi
         tag === release.tags[release.live]
             ? [`${tag} is also the live tag: ${color} runs the same image as ${release.live}, so only config changes differ`]
             : [];
-    return { ok: true, release: { ...release, tags: { ...release.tags, [color]: tag }, passive: color, canary: 0 }, notes };
+    const next: ReleaseConfig = { ...release, tags: { ...release.tags, [color]: tag }, passive: color, canary: 0 };
+    if (isMutableTag(tag, context.mutableTags ?? [])) {
+        const stamp = pullStamp(context.now ?? new Date());
+        next.pulled = { ...release.pulled, [color]: stamp };
+        notes.push(`${tag} is a mutable tag: ${color} pulls it again (pulled.${color} ${stamp})`);
+    }
+    return { ok: true, release: next, notes };
 }
 
 /**
@@ -285,6 +307,8 @@ export function releaseChanges(before: ReleaseConfig, after: ReleaseConfig, colo
         }
     }
     changes.push(...mappingChanges("previous", before.previous, after.previous, ["color", "tag", "by"]));
+    const pulledColors = colors.filter((color) => after.pulled?.[color] !== undefined);
+    changes.push(...mappingChanges("pulled", before.pulled, after.pulled, pulledColors));
     return changes;
 }
 

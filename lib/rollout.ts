@@ -3,6 +3,7 @@
 // protected, where each upstream points and what each notification says.
 
 import type { Color, PortalConfig, ReleaseConfig, ServerConfig, SplitMode } from "./config";
+import { isMutableTag } from "./configRules";
 import { tracksOf, type Track } from "./tracks";
 
 /** The main track of a config (the default of every per-track function below). */
@@ -17,6 +18,11 @@ export function stageOf(release: ReleaseConfig): Stage {
     return release.passive === release.live ? "steady" : "prepared";
 }
 
+/**
+ * `repo:tag`, or `repo:tag@sha256:…` for a pinned tag: the docker provider then pulls by
+ * the digest (kreuzwerker/terraform-provider-docker@v3.9.0 internal/provider/
+ * resource_docker_image_funcs.go, parseImageOptions: "prefer pinned digest over tag name").
+ */
 export function imageRef(repository: string, tag: string): string {
     return `${repository}:${tag}`;
 }
@@ -29,6 +35,11 @@ export interface ColorRun {
     hostPort: number;
     /** Protected containers serve live traffic: Pulumi refuses to replace or delete them. */
     protect: boolean;
+    /**
+     * Only for a mutable tag (portal:mutableTags): the helper's stamp of its last prepare on
+     * this color ("" before any); a change pulls the image again. Undefined: an immutable tag.
+     */
+    pull?: string;
 }
 
 /**
@@ -43,6 +54,7 @@ export function colorRuns(config: PortalConfig, track: Track = mainOf(config)): 
         image: imageRef(track.image, release.tags[color]),
         hostPort: track.hostPorts[color],
         protect: !track.retired && servesLiveTraffic(release, color),
+        ...(isMutableTag(release.tags[color], config.mutableTags) ? { pull: release.pulled?.[color] ?? "" } : {}),
     }));
 }
 
@@ -88,13 +100,15 @@ export interface MigrationRun {
     tag: string;
     image: string;
     args: string[];
+    /** As ColorRun.pull: a mutable tag's migration runs again when its image is pulled again. */
+    pull?: string;
 }
 
 export function migrationRuns(config: PortalConfig, track: Track = mainOf(config)): MigrationRun[] {
     if (config.app.migrate.length === 0) {
         return [];
     }
-    return colorRuns(config, track).map(({ color, tag, image }) => ({ color, tag, image, args: config.app.migrate }));
+    return colorRuns(config, track).map(({ color, tag, image, pull }) => ({ color, tag, image, args: config.app.migrate, ...(pull === undefined ? {} : { pull }) }));
 }
 
 export interface WorkerRun {

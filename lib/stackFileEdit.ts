@@ -81,9 +81,9 @@ function quoted(value: string, node: Scalar | undefined): string {
     return node?.type === "QUOTE_SINGLE" ? `'${value}'` : JSON.stringify(value);
 }
 
-/** Keys whose string values are tags: always quoted (a tag like 2020.08 must stay a string). */
-function isTagKey(path: readonly string[]): boolean {
-    return path[0] === "tags" || path[path.length - 1] === "tag";
+/** Keys whose values are always written quoted: tags (2020.08 must stay a string) and pull stamps. */
+export function isQuotedKey(path: readonly string[]): boolean {
+    return path[0] === "tags" || path[0] === "pulled" || path[path.length - 1] === "tag";
 }
 
 function scalarText(value: string | number, path: readonly string[], node: Scalar | undefined): string {
@@ -91,7 +91,7 @@ function scalarText(value: string | number, path: readonly string[], node: Scala
         return String(value);
     }
     const wasQuoted = node?.type === "QUOTE_SINGLE" || node?.type === "QUOTE_DOUBLE";
-    return isTagKey(path) || wasQuoted ? quoted(value, node) : value;
+    return isQuotedKey(path) || wasQuoted ? quoted(value, node) : value;
 }
 
 /**

@@ -180,6 +180,33 @@ describe("release helper (bin/release.ts)", () => {
         });
     });
 
+    describe("mutable tags and digests", () => {
+        it("prepare latest is refused unless portal:mutableTags lists it; then it stamps green's pull", () => {
+            const s = stackWith(STEADY);
+            const r = s.release(["prepare", "latest"]);
+            assert.equal(r.code, 1);
+            assert.equal(
+                r.stderr,
+                "cannot prepare: the result would not be a valid config:\nportal:release.tags.green is \"latest\", a tag that names no version and can be re-pushed (a server that has it never pulls it again); allowed: a versioned tag, the tag pinned to a digest (latest@sha256:<64 hex>), or latest listed in portal:mutableTags to pull it again on every prepare\n",
+            );
+            assert.equal(s.read(), STEADY);
+            const listed = STEADY.replace("  portal:dir: /srv/portal\n", "  portal:dir: /srv/portal\n  portal:mutableTags: [latest]\n");
+            const m = stackWith(listed);
+            const ok = m.release(["prepare", "latest"]);
+            assert.equal(ok.code, 0, ok.stderr);
+            assert.match(m.read(), /\n {4}canary: 0\n {4}pulled: \{ green: "\d{8}-\d{6}" \}\n/);
+            assert.match(ok.stdout, /\nnote: latest is a mutable tag: green pulls it again \(pulled\.green \d{8}-\d{6}\)\n/);
+        });
+
+        it("prepare of a tag pinned to a digest writes it quoted, as it is", () => {
+            const pinned = `${NEW_TAG}@sha256:${"0123456789abcdef".repeat(4)}`;
+            const s = stackWith(STEADY);
+            const r = s.release(["prepare", pinned]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(s.read(), withLines(STEADY, { [`      green: "${GREEN_TAG}"`]: `      green: "${pinned}"`, "    passive: blue": "    passive: green" }));
+        });
+    });
+
     describe("status", () => {
         it("shows stage, colors, tags, canary and the legal verbs; writes nothing", () => {
             const s = stackWith(PREPARED_CANARY_5);

@@ -229,6 +229,21 @@ describe("release transitions", () => {
         }
     });
 
+    it("prepare of a mutable tag stamps that color's pull (pulled.<color>), only for listed or versionless tags", () => {
+        const now = new Date("2020-12-01T14:30:05.123Z");
+        const t = transition(steady, "prepare", "latest", undefined, { mutableTags: ["latest"], now });
+        assert.deepEqual(released(t), { ...prepared, tags: { blue: "1.0", green: "latest" }, pulled: { green: "20201201-143005" } });
+        assert.ok(t.ok);
+        assert.deepEqual(t.notes, ["latest is a mutable tag: green pulls it again (pulled.green 20201201-143005)"]);
+        const again = released(transition({ ...steady, tags: { blue: "latest", green: "0.9" }, pulled: { blue: "20201130-090000" } }, "prepare", "latest", undefined, { mutableTags: ["latest"], now }));
+        assert.deepEqual(again.pulled, { blue: "20201130-090000", green: "20201201-143005" });
+        assert.deepEqual(releaseChanges({ ...steady, pulled: { blue: "20201130-090000" } }, again).filter((c) => c.path[0] === "pulled"), [
+            { path: ["pulled", "green"], before: undefined, after: "20201201-143005" },
+        ]);
+        assert.equal(released(transition(steady, "prepare", "1.1", undefined, { mutableTags: ["latest"], now })).pulled, undefined);
+        assert.equal(released(transition(steady, "prepare", `latest@sha256:${"a".repeat(64)}`, undefined, { now })).pulled, undefined);
+    });
+
     it("counts each verb's arguments: rollback takes an optional color, split two words", () => {
         assert.equal(argumentProblem("rollback", []), undefined);
         assert.equal(argumentProblem("rollback", ["green"]), undefined);
