@@ -129,27 +129,43 @@ export function workerRuns(config: PortalConfig, server: ServerConfig): WorkerRu
     }));
 }
 
-function describeColor(release: ReleaseConfig, color: Color): string {
-    return `${color} (${release.tags[color]})`;
+function tagged(release: ReleaseConfig, color: Color): string {
+    return `${color} ${release.tags[color]}`;
+}
+
+/** "production" or "production (track py3)": who a notice is about. */
+function noticeSubject(stack: string, track?: Track): string {
+    return track && !track.main ? `${stack} (track ${track.name})` : stack;
 }
 
 /**
- * The message sent after the passive upstream is switched. It depends on the passive
- * color and tag only, so a deploy (which leaves the passive upstream alone) sends none.
+ * The one notice of the prepare stage, sent once every server's passive switch is done:
+ * "production: green 2020.08.07-1 prepared on web1, web2, web3". Only while the track is
+ * prepared: deploy, abort and rollback (all steady) remove it, so none of them says
+ * "prepared". It depends on the passive color and tag only (a canary does not re-send it).
  */
-export function passiveNotice(release: ReleaseConfig, serverName: string, track?: Track): string {
-    return `${describeColor(release, release.passive)} prepared on ${serverName}${trackNote(track)}`;
+export function preparedNotice(stack: string, release: ReleaseConfig, servers: readonly string[], track?: Track): string | undefined {
+    if (release.passive === release.live) return undefined;
+    return `${noticeSubject(stack, track)}: ${tagged(release, release.passive)} prepared on ${servers.join(", ")}`;
 }
 
-function trackNote(track?: Track): string {
-    return track && !track.main ? ` (track ${track.name})` : "";
-}
-
-/** The message sent after the live upstream is switched and the workers restarted. */
-export function liveNotice(release: ReleaseConfig, serverName: string, track?: Track): string {
-    const live = `${describeColor(release, release.live)} live on ${serverName}${trackNote(track)}`;
+/**
+ * The one notice of a live change (deploy, rollback, canary), sent once every server's
+ * live switch, live-color file and workers are done. A rollback says so, with what it left
+ * (release.previous, written by the helper): "production: rolled back to blue 2020.08.06-1
+ * on web1, web2, web3 (from green 2020.08.07-1)".
+ */
+export function liveNotice(stack: string, release: ReleaseConfig, servers: readonly string[], track?: Track): string {
+    const subject = noticeSubject(stack, track);
+    const on = servers.join(", ");
+    const live = tagged(release, release.live);
     if (release.canary > 0) {
-        return `${live}, ${release.canary}% canary to ${describeColor(release, release.passive)}`;
+        return `${subject}: ${live} live on ${on}, ${release.canary}% canary to ${tagged(release, release.passive)}`;
     }
-    return live;
+    const previous = release.previous;
+    if (previous && previous.color !== release.live) {
+        const before = `${previous.color} ${previous.tag}`;
+        return previous.by === "rollback" ? `${subject}: rolled back to ${live} on ${on} (from ${before})` : `${subject}: ${live} live on ${on} (deployed; ${before} before)`;
+    }
+    return `${subject}: ${live} live on ${on}`;
 }

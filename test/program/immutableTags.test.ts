@@ -15,7 +15,7 @@ const PINNED = `2020.08.07-1@${DIGEST}`;
 
 const find = (e: Evaluation, name: string) => [...e.resources.values()].find((r) => r.name === name);
 const urnOf = (e: Evaluation, name: string) => find(e, name)!.urn;
-const plain = (value: unknown) => (value && typeof value === "object" && SECRET_SIG in value ? (value as { value: unknown }).value : value);
+const plain = (value: unknown) => (value && typeof value === "object" && SECRET_SIG in value ? (value as unknown as { value: unknown }).value : value);
 
 function withMutable(edit: ReleaseEdit & { pulled?: Record<string, string> }, tags = ["latest"]) {
     const { pulled, ...rest } = edit;
