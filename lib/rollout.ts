@@ -139,13 +139,22 @@ function noticeSubject(stack: string, track?: Track): string {
 }
 
 /**
+ * Live set back by hand (only `live:` edited) to exactly the release that was live before
+ * the last deploy: a rollback that leaves the deployed release passive, not a prepare.
+ */
+function liveEditedBack(release: ReleaseConfig): boolean {
+    const previous = release.previous;
+    return previous !== undefined && previous.by === "deploy" && previous.color === release.live && previous.tag === release.tags[release.live] && release.passive !== release.live;
+}
+
+/**
  * The one notice of the prepare stage, sent once every server's passive switch is done:
  * "production: green 2020.08.07-1 prepared on web1, web2, web3". Only while the track is
  * prepared: deploy, abort and rollback (all steady) remove it, so none of them says
  * "prepared". It depends on the passive color and tag only (a canary does not re-send it).
  */
 export function preparedNotice(stack: string, release: ReleaseConfig, servers: readonly string[], track?: Track): string | undefined {
-    if (release.passive === release.live) return undefined;
+    if (release.passive === release.live || liveEditedBack(release)) return undefined;
     return `${noticeSubject(stack, track)}: ${tagged(release, release.passive)} prepared on ${servers.join(", ")}`;
 }
 
@@ -163,6 +172,9 @@ export function liveNotice(stack: string, release: ReleaseConfig, servers: reado
         return `${subject}: ${live} live on ${on}, ${release.canary}% canary to ${tagged(release, release.passive)}`;
     }
     const previous = release.previous;
+    if (liveEditedBack(release)) {
+        return `${subject}: rolled back to ${live} on ${on} (from ${tagged(release, release.passive)}, still passive)`;
+    }
     if (previous && previous.color !== release.live) {
         const before = `${previous.color} ${previous.tag}`;
         return previous.by === "rollback" ? `${subject}: rolled back to ${live} on ${on} (from ${before})` : `${subject}: ${live} live on ${on} (deployed; ${before} before)`;

@@ -22,7 +22,9 @@ describe("stage notices: the program's notice commands against a real webhook", 
     let webhook: string;
 
     before(async () => {
-        slack = await startServer((_req, res) => res.end("ok"));
+        slack = await startServer((_req, res) => {
+            res.end("ok");
+        });
         webhook = `${slack.url}/services/T000/B000/s3cret`;
     });
     after(async () => slack?.close());
@@ -87,6 +89,19 @@ describe("stage notices: the program's notice commands against a real webhook", 
             ["portal-notify-live"],
             "a steady stack declares no prepared notice",
         );
+    });
+
+    it("rollback by editing only live: one rolled-back message, and no prepared one though green stays passive", async () => {
+        const byHand: Edit = { ...deployed, live: "blue", passive: "green" };
+        assert.deepEqual(await texts(await evaluated(deployed), await evaluated(byHand)), [
+            "test: rolled back to blue 2020.08.06-1 on web1, web2, web3 (from green 2020.08.07-1, still passive) (by alice)",
+        ]);
+    });
+
+    it("abort: nothing is sent (live is unchanged) and the prepared notice goes", async () => {
+        const after = await evaluated({ ...prepared, passive: "blue" });
+        assert.deepEqual(await texts(await evaluated(prepared), after), []);
+        assert.ok(![...after.resources.values()].some((r) => r.name === "portal-notify-prepared"));
     });
 
     it("each notice waits for its stage's step on every server", async () => {
