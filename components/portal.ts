@@ -10,7 +10,7 @@ import { appEnv } from "./appEnv";
 import { trackScoped, tracksOf } from "../lib/tracks";
 import { Edge } from "./edge";
 import { Migration } from "./migration";
-import { slackNotice } from "./notice";
+import { failureNoticeHook, slackNotice, withErrorHook } from "./notice";
 import { Server } from "./server";
 import type { DeployedTrack, ServerOutputs } from "./serverRelease";
 
@@ -37,8 +37,16 @@ export class Portal extends pulumi.ComponentResource {
     /** The other tracks' stages and per-server outputs. */
     readonly tracks: Record<string, TrackOutputs> = {};
 
+    /** `opts` plus, with a webhook, the failure notice's error hook on every step below the Portal. */
+    private static options(args: PortalArgs, opts?: pulumi.ComponentResourceOptions): pulumi.ComponentResourceOptions | undefined {
+        const hosts = [...args.config.servers.map((s) => s.name), ...(args.config.edge?.hosts.map((h) => h.name) ?? [])];
+        const hook = failureNoticeHook(pulumi.getStack(), hosts, args.secrets.slackWebhook);
+        if (hook === undefined) return opts;
+        return { ...opts, transformations: [withErrorHook(hook), ...(opts?.transformations ?? [])] };
+    }
+
     constructor(name: string, args: PortalArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("portal:index:Portal", name, {}, opts);
+        super("portal:index:Portal", name, {}, Portal.options(args, opts));
         const { config, secrets } = args;
         const tracks = tracksOf(config);
         const stack = pulumi.getStack();

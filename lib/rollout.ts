@@ -181,3 +181,22 @@ export function liveNotice(stack: string, release: ReleaseConfig, servers: reado
     }
     return `${subject}: ${live} live on ${on}`;
 }
+
+/** The line of an engine error worth reading: its last non-empty line (a script's own reason), at most 300 characters. */
+function errorLine(error: string | undefined): string {
+    const lines = (error ?? "").split("\n").map((l) => l.trim()).filter((l) => l !== "");
+    const line = lines[lines.length - 1] ?? "no error text";
+    return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
+
+/**
+ * The notice sent when a step fails: which step, where, and why.
+ * `resource` is the failed resource's name (`web2-green-healthy`); `hosts` the servers and
+ * edge hosts, whose names prefix their steps. "production: step green-healthy failed on
+ * web2 (create): wait-healthy: … not 200 after 180 s".
+ */
+export function failureNotice(stack: string, hosts: readonly string[], resource: string, operation: string, error: string | undefined): string {
+    const host = [...hosts].sort((a, b) => b.length - a.length).find((h) => resource.startsWith(`${h}-`));
+    const where = host === undefined ? `step ${resource} failed` : `step ${resource.slice(host.length + 1)} failed on ${host}`;
+    return `${stack}: ${where} (${operation}): ${errorLine(error)}`;
+}
