@@ -28,7 +28,7 @@ import { performance } from "node:perf_hooks";
 import * as cmd from "../lib/commands";
 import type { Color, ReleaseConfig } from "../lib/config";
 import { LIVE_FILE, PASSIVE_FILE } from "../lib/nginxRoutes";
-import { transition, type Verb } from "../lib/releaseTransitions";
+import { transition, type ReleaseVerb as Verb } from "../lib/releaseTransitions";
 import type { RouteModeName } from "../lib/routeModes";
 import { LIVE_STATE_FILE, PASSIVE_STATE_FILE } from "../lib/stateRoutes";
 import { startDrillNginx, type DrillNginx } from "./drill/nginx";

@@ -58,7 +58,6 @@ function renderServers(servers: ServerPlan[], lines: string[]): void {
         lines.push(`  upstream live -> ${s.upstreams.live}`);
         lines.push(`  upstream passive -> ${s.upstreams.passive}`);
         for (const w of s.workers) lines.push(`  worker ${w.name}: ${w.tag}`);
-        for (const n of s.notifications) lines.push(`  notify: ${n}`);
         lines.push(`  live-color file: ${s.liveColorFile}`);
     }
 }
@@ -69,11 +68,11 @@ function releaseLine(release: Plan["release"]): string {
 }
 
 export function renderPlanText(stack: string, plan: Plan): string {
-    const lines = [`stack ${stack}: stage ${plan.stage}`, `  ${plan.note}`, `  ${releaseLine(plan.release)}`, `  notifications: ${plan.notifications}`];
+    const lines = [`stack ${stack}: stage ${plan.stage}`, `  ${plan.note}`, `  ${releaseLine(plan.release)}`, `  notifications: ${plan.notifications}`, ...plan.notices.map((n) => `  notify: ${n}`)];
     renderServers(plan.servers, lines);
     for (const track of plan.tracks ?? []) {
         lines.push(`track ${track.name}: stage ${track.stage}${track.retired ? " (retired: unprotected, not routed by the edge)" : ""}`);
-        lines.push(`  ${releaseLine(track.release)}`);
+        lines.push(`  ${releaseLine(track.release)}`, ...track.notices.map((n) => `  notify: ${n}`));
         renderServers(track.servers, lines);
     }
     if (plan.edge) {

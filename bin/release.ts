@@ -12,13 +12,19 @@ import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { ConfigError, validateConfig, type PortalConfig, type ReleaseConfig } from "../lib/config";
 import {
-    VERB_ARGUMENT,
+    argumentProblem,
     describeLegalVerbs,
+    describeRollback,
+    describeSplit,
     describeStage,
     isVerb,
     releaseChanges,
+    splitChanges,
+    splitTransition,
     transition,
+    type ChangeValue,
     type ReleaseChange,
+    type ReleaseVerb,
     type Verb,
 } from "../lib/releaseTransitions";
 import { stageOf } from "../lib/rollout";
@@ -26,6 +32,7 @@ import {
     MAIN_RELEASE,
     StackFileError,
     applyReleaseChanges,
+    isQuotedKey,
     portalRawConfig,
     releaseKey,
     trackRelease,
@@ -47,7 +54,10 @@ verbs:
   canary <percent>    prepared only: send 0 to 99.99 percent of live traffic to the passive color
   deploy              prepared only: make the passive color live (canary back to 0)
   abort               prepared only: point passive back at live (the prepared container stays, unrouted)
-  rollback            steady only: make the other color live again (it must still have a tag)
+  rollback [<color>]  steady only: make the release live before the last deploy live again;
+                      after a rollback or an abort only with the color named
+  split <track> <percent>
+                      send 0 to 100 percent of the edge's traffic to <track> (the rest to main)
 --track <name> acts on that entry of portal:tracks, with its own colors (default: main, the
   top-level portal:release with blue/green); status without --track shows every track.
 --dry-run prints what would change and writes nothing.
@@ -103,10 +113,10 @@ function parseCommand(argv: readonly string[]): Command {
     if (verb === undefined) throw new UsageError("missing verb");
     if (verb !== "status" && !isVerb(verb)) throw new UsageError(`unknown verb: ${verb}`);
     if (stack === undefined || !STACK_NAME.test(stack)) throw new UsageError("--stack <name> is required (letters, digits, '.', '_', '-')");
-    const wanted = verb === "status" ? null : VERB_ARGUMENT[verb];
-    if (wanted === null && rest.length > 0) throw new UsageError(`${verb} takes no argument (got ${rest.join(" ")})`);
-    if (wanted !== null && rest.length !== 1) throw new UsageError(`${verb} takes exactly one argument: ${verb} ${wanted}`);
-    return { verb, argument: rest[0], stack, track, dryRun };
+    const problem = verb === "status" ? (rest.length > 0 ? `status takes no argument (got ${rest.join(" ")})` : undefined) : argumentProblem(verb, rest);
+    if (problem !== undefined) throw new UsageError(problem);
+    if (verb === "split" && track !== undefined) throw new UsageError("split names its track as an argument (split <track> <percent>), not with --track");
+    return { verb, argument: rest.length === 0 ? undefined : rest.join(" "), stack, track, dryRun };
 }
 
 /** The track a command acts on, and where its release block is in the stack file. */
@@ -155,25 +165,43 @@ function validated(text: string): PortalConfig {
 function renderStatus(stack: string, target: Target): string {
     const { release, colors, retired } = target.track;
     const tags = Object.entries(release.tags).map(([color, tag]) => `${color}=${tag}`).join(" ");
+    const previous = release.previous;
     return [
         `stack ${stack}${trackSuffix(target)}: ${stageOf(release)}`,
         `  live:    ${release.live} (${release.tags[release.live]})`,
         `  passive: ${release.passive} (${release.tags[release.passive]})`,
         `  canary:  ${release.canary}%`,
         `  tags:    ${tags}`,
+        ...(previous ? [`  before the last ${previous.by}: ${previous.color} (${previous.tag})`] : []),
+        ...(stageOf(release) === "steady" && !retired ? [`  rollback: ${describeRollback(release, colors)}`] : []),
         `legal now: ${retired ? "none (the track is retired)" : describeLegalVerbs(release, colors)}`,
     ].join("\n") + "\n";
 }
 
-/** One target's block, or (no --track) the main track's as always, then each other track's. */
-function renderStatuses(command: Command, config: PortalConfig, target: Target): string {
-    if (command.track !== undefined) return renderStatus(command.stack, target);
-    return tracksOf(config).map((track) => renderStatus(command.stack, targetOf(config, track))).join("\n");
+/** The edge's split, after the tracks (only when the stack has an edge). */
+function renderEdgeStatus(config: PortalConfig): string[] {
+    const edge = config.edge;
+    if (!edge) return [];
+    const hosts = edge.hosts.map((h) => h.name).join(", ");
+    return [`edge (${hosts}): ${describeSplit(edge.split)}\nlegal now: split <track> <percent>\n`];
 }
 
-function renderValue(change: ReleaseChange, value: string | number | undefined): string {
+/** One target's block, or (no --track) the main track's as always, then each other track's, then the edge. */
+function renderStatuses(command: Command, config: PortalConfig, target: Target): string {
+    if (command.track !== undefined) return renderStatus(command.stack, target);
+    return [...tracksOf(config).map((track) => renderStatus(command.stack, targetOf(config, track))), ...renderEdgeStatus(config)].join("\n");
+}
+
+function renderScalar(value: string | number, tag: boolean): string {
+    return tag ? JSON.stringify(value) : String(value);
+}
+
+function renderValue(change: ReleaseChange, value: ChangeValue | undefined): string {
     if (value === undefined) return "(unset)";
-    return change.path[0] === "tags" ? JSON.stringify(value) : String(value);
+    if (typeof value === "object") {
+        return `{ ${Object.entries(value).map(([key, v]) => `${key}: ${renderScalar(v, isQuotedKey([...change.path, key]))}`).join(", ")} }`;
+    }
+    return renderScalar(value, isQuotedKey(change.path));
 }
 
 function renderChanges(block: ReleaseBlockPath, changes: readonly ReleaseChange[]): string[] {
@@ -182,17 +210,24 @@ function renderChanges(block: ReleaseBlockPath, changes: readonly ReleaseChange[
 }
 
 function renderReport(command: Command, target: Target, file: string, before: ReleaseConfig, after: ReleaseConfig, changes: readonly ReleaseChange[], notes: readonly string[]): string {
+    return renderEdited(command, file, trackSuffix(target), target.block, changes, notes, [
+        `stage ${describeStage(after)}${stageOf(before) === stageOf(after) ? "" : ` (was ${stageOf(before)})`}`,
+    ], `then legal: ${describeLegalVerbs(after, target.track.colors)}`);
+}
+
+/** The report of any edit: title, changed keys, notes, the state after, the next commands. */
+function renderEdited(command: Command, file: string, suffix: string, block: ReleaseBlockPath, changes: readonly ReleaseChange[], notes: readonly string[], state: string[], legal: string): string {
     const { stack, dryRun } = command;
     const title = [command.verb, command.argument].filter((w) => w !== undefined).join(" ");
     const lines = [
-        `${dryRun ? "dry run: " : ""}${title} on stack ${stack}${trackSuffix(target)} (${file})`,
-        ...renderChanges(target.block, changes),
+        `${dryRun ? "dry run: " : ""}${title} on stack ${stack}${suffix} (${file})`,
+        ...renderChanges(block, changes),
         ...notes.map((note) => `note: ${note}`),
-        `stage ${describeStage(after)}${stageOf(before) === stageOf(after) ? "" : ` (was ${stageOf(before)})`}`,
+        ...state,
         dryRun ? `nothing written (dry run). Without --dry-run, then:` : `wrote ${file}. Next:`,
         `  pulumi preview -s ${stack}`,
         `  pulumi up -s ${stack}`,
-        `then legal: ${describeLegalVerbs(after, target.track.colors)}`,
+        legal,
     ];
     return lines.join("\n") + "\n";
 }
@@ -217,7 +252,7 @@ function writeAtomically(file: string, text: string): void {
 }
 
 function changeRelease(command: Command, fileName: string, filePath: string, text: string, config: PortalConfig, target: Target): ReleaseResult {
-    const verb = command.verb as Verb;
+    const verb = command.verb as ReleaseVerb;
     const { track, block } = target;
     if (track.retired) {
         return refusedOn(
@@ -226,7 +261,7 @@ function changeRelease(command: Command, fileName: string, filePath: string, tex
         );
     }
     const before = releaseAt(config, target);
-    const result = transition(before, verb, command.argument, track.colors);
+    const result = transition(before, verb, command.argument, track.colors, { mutableTags: config.mutableTags });
     if (!result.ok) {
         return refusedOn(target, result.reason);
     }
@@ -258,6 +293,40 @@ function changeRelease(command: Command, fileName: string, filePath: string, tex
     return ok(renderReport(command, target, fileName, before, after, changes, result.notes));
 }
 
+const EDGE_BLOCK: ReleaseBlockPath = ["portal:edge"];
+
+/** `split <track> <percent>`: edits portal:edge.split alone, with the same checks as a release edit. */
+function changeSplit(command: Command, fileName: string, filePath: string, text: string, config: PortalConfig): ReleaseResult {
+    const [trackWord, percentText] = (command.argument ?? "").split(" ");
+    const result = splitTransition(config.edge, config.tracks, trackWord, percentText);
+    if (!result.ok) return refused(result.reason);
+    const edge = config.edge!;
+    const changes = splitChanges(edge.split, result.split);
+    if (changes.length === 0) {
+        return ok(`split ${command.argument}: nothing to change on stack ${command.stack}\nedge: ${describeSplit(edge.split)}\n`);
+    }
+    const edited = applyReleaseChanges(text, changes, EDGE_BLOCK);
+    let afterConfig: PortalConfig;
+    try {
+        afterConfig = validated(edited);
+    } catch (e) {
+        if (e instanceof ConfigError) return refused(`cannot split: the result would not be a valid config:\n${e.message}`);
+        throw e;
+    }
+    if (!isDeepStrictEqual(afterConfig.edge?.split, result.split)) {
+        return refused("cannot split: the edited file would not hold the intended split; edit it by hand");
+    }
+    if (!isDeepStrictEqual({ ...afterConfig, edge: { ...afterConfig.edge!, split: edge.split } }, config)) {
+        return refused("cannot split: the edited file would change more than portal:edge.split; edit it by hand");
+    }
+    if (!command.dryRun) {
+        if (fs.readFileSync(filePath, "utf8") !== text) return refused(`cannot split: ${fileName} changed while it was being edited; run the command again`);
+        writeAtomically(filePath, edited);
+    }
+    const hosts = edge.hosts.map((h) => h.name).join(", ");
+    return ok(renderEdited(command, fileName, "", EDGE_BLOCK, changes, result.notes.slice(0, -1), [`edge (${hosts}): ${result.notes[result.notes.length - 1]}`], "then legal: split <track> <percent>"));
+}
+
 function runCommand(command: Command, cwd: string): ReleaseResult {
     const fileName = `Pulumi.${command.stack}.yaml`;
     const filePath = path.join(cwd, fileName);
@@ -282,6 +351,9 @@ function runCommand(command: Command, cwd: string): ReleaseResult {
     }
     if (command.verb === "status") {
         return ok(renderStatuses(command, config, target));
+    }
+    if (command.verb === "split") {
+        return changeSplit(command, fileName, filePath, text, config);
     }
     return changeRelease(command, fileName, filePath, text, config, target);
 }

@@ -30,6 +30,8 @@ export class Migration extends pulumi.ComponentResource {
             {
                 create: cmd.runMigrations(primary.home, containerName(`migrate-${run.color}`), run.image, run.args),
                 stdin: args.envLines,
+                // A mutable tag's command line stays the same when its image is pulled again.
+                ...(run.pull === undefined ? {} : { triggers: [run.pull] }),
             },
             // Env or secret changes do not re-run old migrations: only a new tag (new command line) does.
             { parent: this, dependsOn: args.after, ignoreChanges: ["stdin"] },

@@ -5,13 +5,14 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
 import type { Color, PortalConfig } from "../lib/config";
-import { migrationRuns, stageOf, type Stage } from "../lib/rollout";
+import { liveNotice, migrationRuns, preparedNotice, stageOf, type Stage } from "../lib/rollout";
 import { appEnv } from "./appEnv";
 import { trackScoped, tracksOf } from "../lib/tracks";
 import { Edge } from "./edge";
 import { Migration } from "./migration";
+import { failureNoticeHook, slackNotice, withErrorHook } from "./notice";
 import { Server } from "./server";
-import type { ServerOutputs } from "./serverRelease";
+import type { DeployedTrack, ServerOutputs } from "./serverRelease";
 
 export interface PortalSecrets {
     sshPrivateKey?: pulumi.Output<string>;
@@ -36,10 +37,19 @@ export class Portal extends pulumi.ComponentResource {
     /** The other tracks' stages and per-server outputs. */
     readonly tracks: Record<string, TrackOutputs> = {};
 
+    /** `opts` plus, with a webhook, the failure notice's error hook on every step below the Portal. */
+    private static options(args: PortalArgs, opts?: pulumi.ComponentResourceOptions): pulumi.ComponentResourceOptions | undefined {
+        const hosts = [...args.config.servers.map((s) => s.name), ...(args.config.edge?.hosts.map((h) => h.name) ?? [])];
+        const hook = failureNoticeHook(pulumi.getStack(), hosts, args.secrets.slackWebhook);
+        if (hook === undefined) return opts;
+        return { ...opts, transformations: [withErrorHook(hook), ...(opts?.transformations ?? [])] };
+    }
+
     constructor(name: string, args: PortalArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("portal:index:Portal", name, {}, opts);
+        super("portal:index:Portal", name, {}, Portal.options(args, opts));
         const { config, secrets } = args;
         const tracks = tracksOf(config);
+        const stack = pulumi.getStack();
         this.stage = stageOf(config.release);
 
         const servers = config.servers.map(
@@ -73,18 +83,34 @@ export class Portal extends pulumi.ComponentResource {
             }
 
             const outputs: Record<string, ServerOutputs> = {};
+            const deployedOn: DeployedTrack[] = [];
             liveSwitches[track.name] = [];
             for (const server of servers) {
                 const deployed = server.deployTrack(track, {
                     stamp: stamp.stdout,
                     migrations,
                     envs: env.envs,
-                    slackWebhook: secrets.slackWebhook,
                     mainStaticFiles: mainStaticFiles.get(server),
                 });
+                deployedOn.push(deployed);
                 if (track.main) mainStaticFiles.set(server, deployed.staticFiles);
                 outputs[server.name] = deployed.outputs;
                 liveSwitches[track.name].push(deployed.liveRecorded);
+            }
+            if (secrets.slackWebhook) {
+                // One notice per stage and track, after that stage's step on every server.
+                const names = servers.map((s) => s.name);
+                const prepared = preparedNotice(stack, release, names, track);
+                if (prepared !== undefined) {
+                    slackNotice(`${name}-${trackScoped(track, "notify-prepared")}`, prepared, secrets.slackWebhook, {
+                        parent: this,
+                        dependsOn: deployedOn.map((d) => d.passiveSwitched),
+                    });
+                }
+                slackNotice(`${name}-${trackScoped(track, "notify-live")}`, liveNotice(stack, release, names, track), secrets.slackWebhook, {
+                    parent: this,
+                    dependsOn: deployedOn.flatMap((d) => d.liveDone),
+                });
             }
             if (track.main) Object.assign(this.servers, outputs);
             else this.tracks[track.name] = { stage: stageOf(release), servers: outputs };

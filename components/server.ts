@@ -5,6 +5,7 @@
 
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as cmd from "../lib/commands";
 import type { Color, PortalConfig, ServerConfig } from "../lib/config";
 import { colorRuns } from "../lib/rollout";
 import type { Track } from "../lib/tracks";
@@ -46,11 +47,22 @@ export class Server extends Host {
                 // resource must never remove an image the other color's container uses.
                 this.images[run.color] = new docker.RemoteImage(
                     `${name}-${run.color}-image`,
-                    { name: run.image, keepLocally: true },
-                    { parent: this, provider: this.dockerProvider },
+                    { name: run.image, keepLocally: true, ...(run.pull === undefined ? {} : { pullTriggers: [run.pull] }) },
+                    { parent: this, provider: this.dockerProvider, dependsOn: run.pull === undefined ? [] : [this.pullAgain(run.color, run.image, run.pull)] },
                 );
             }
         }
+    }
+
+    /**
+     * A mutable tag is pulled by a command: the provider's create looks the name up locally
+     * first and pulls only when the engine lacks it (kreuzwerker/terraform-provider-docker@v3.9.0
+     * internal/provider/resource_docker_image_funcs.go, findImage), so replacing the image
+     * resource alone would keep the old image. The image resource (pullTriggers, ForceNew in
+     * resource_docker_image.go) is replaced after it and reads the new image id.
+     */
+    private pullAgain(color: Color, image: string, stamp: string): pulumi.Resource {
+        return this.step(`${color}-pull`, { create: cmd.pullImage(image), triggers: [stamp] }, { parent: this });
     }
 
     /** Declares one track's release on this server (see serverRelease.ts). */

@@ -8,10 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
 import type { Color } from "../lib/config";
 import { renderCompose } from "../lib/compose";
-import { colorRuns, liveNotice, liveRoute, passiveNotice, passiveRoute, workerRuns } from "../lib/rollout";
+import { colorRuns, liveRoute, passiveRoute, workerRuns } from "../lib/rollout";
 import { trackScoped, type Track } from "../lib/tracks";
 import { ColorDeployment } from "./colorDeployment";
-import { slackNotice } from "./notice";
 import { Promotion } from "./promotion";
 import { Routing } from "./routing";
 import type { Server } from "./server";
@@ -24,7 +23,6 @@ export interface ServerReleaseArgs {
     stamp: pulumi.Output<string>;
     /** Per color of the track: the migration every server's container of that color waits for. */
     migrations: Partial<Record<Color, pulumi.Resource>>;
-    slackWebhook?: pulumi.Output<string>;
     /** The app's env as container env strings (secret when app secrets are set). */
     envs: pulumi.Input<string[]>;
 }
@@ -44,6 +42,10 @@ export interface DeployedTrack {
     outputs: ServerOutputs;
     /** The recorded live switch: the edge waits for it before routing to the track. */
     liveRecorded: pulumi.Resource;
+    /** The passive switch: the stage's prepared notice waits for every server's. */
+    passiveSwitched: pulumi.Resource;
+    /** The last steps of a live change (recorded live switch, workers): the live notice waits for every server's. */
+    liveDone: pulumi.Resource[];
     /** The last static nginx file of the track on this server. */
     staticFiles: pulumi.Resource;
 }
@@ -102,13 +104,6 @@ export function deployTrack(server: Server, track: Track, args: ServerReleaseArg
           ).containers
         : [];
 
-    if (args.slackWebhook) {
-        slackNotice(`${name}-${scoped("notify-passive")}`, passiveNotice(release, name, track), args.slackWebhook, { parent: server, dependsOn: [routing.passive] });
-        slackNotice(`${name}-${scoped("notify-live")}`, liveNotice(release, name, track), args.slackWebhook, {
-            parent: server,
-            dependsOn: [promotion.recorded, ...workers],
-        });
-    }
 
     const outputs = {
         live: live.color,
@@ -117,5 +112,5 @@ export function deployTrack(server: Server, track: Track, args: ServerReleaseArg
         passiveTag: release.tags[passive.color],
         liveColorFile: cmd.liveColorFile(track.dir),
     };
-    return { outputs, liveRecorded: promotion.recorded, staticFiles: routing.staticFiles };
+    return { outputs, liveRecorded: promotion.recorded, staticFiles: routing.staticFiles, passiveSwitched: routing.passive, liveDone: [promotion.recorded, ...workers] };
 }

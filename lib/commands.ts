@@ -60,6 +60,11 @@ export function notifySlack(message: string): ShellCommand {
     return new ShellCommand(["bash", "scripts/notify-slack.sh", message]);
 }
 
+/** Pulls an image reference again (a mutable tag: the docker provider only pulls what the engine lacks). */
+export function pullImage(image: string): ShellCommand {
+    return new ShellCommand(["docker", "pull", image]);
+}
+
 /** Prints the UTC date stamp recorded once per release. */
 export function releaseStamp(): ShellCommand {
     return new ShellCommand(["date", "-u", "+%Y%m%d-%H%M%S"]);

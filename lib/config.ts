@@ -13,6 +13,16 @@ export type Color = string;
 export type SplitMode = "request" | "sticky";
 export type Target = "ssh" | "local";
 
+/** The helper verb that last changed a release's live color. */
+export type LiveChange = "deploy" | "rollback";
+
+/** What was live before the last deploy or rollback the release helper made, and which of the two it was. */
+export interface PreviousRelease {
+    color: Color;
+    tag: string;
+    by: LiveChange;
+}
+
 export interface ReleaseConfig {
     /** The image tag each color runs; a color without a tag runs no container. */
     tags: Record<Color, string>;
@@ -22,6 +32,13 @@ export interface ReleaseConfig {
     passive: Color;
     /** Percent (0 to <100, two decimals at most) of live traffic sent to the passive color. */
     canary: number;
+    /** Written by the release helper's deploy and rollback; no resource depends on it except the notices' wording. */
+    previous?: PreviousRelease;
+    /**
+     * Per color with a mutable tag: when the helper last prepared it (UTC stamp). A change
+     * pulls that color's image again; immutable tags never need it.
+     */
+    pulled?: Record<Color, string>;
 }
 
 export interface ServerConfig {
@@ -130,6 +147,8 @@ export interface PortalConfig {
     /** Tracks besides the main one (whose colors, image and release are the top-level keys). */
     tracks: TrackConfig[];
     edge?: EdgeConfig;
+    /** Tags that may be re-pushed (e.g. latest): accepted without a digest, pulled again on every prepare. */
+    mutableTags: string[];
 }
 
 /** The raw values of the `portal:` namespace, keyed without the prefix. */
@@ -138,7 +157,7 @@ export type RawConfig = Record<string, unknown>;
 /** Keys that hold secrets: read with requireSecret/getSecret, never validated as plain values. */
 export const SECRET_KEYS = ["sshPrivateKey", "slackWebhook", "appSecrets"] as const;
 
-const KNOWN_KEYS = ["image", "release", "servers", "ssh", "app", "workers", "nginx", "dir", "target", "tracks", "edge", ...SECRET_KEYS];
+const KNOWN_KEYS = ["image", "release", "servers", "ssh", "app", "workers", "nginx", "dir", "target", "tracks", "edge", "mutableTags", ...SECRET_KEYS];
 
 export function validateConfig(raw: RawConfig): PortalConfig {
     const p = new Problems();
@@ -150,10 +169,11 @@ export function validateConfig(raw: RawConfig): PortalConfig {
     const workers = rules.workers(p, raw.workers);
     const image = rules.image(p, "image", raw.image);
     const dir = raw.dir === undefined ? "/srv/portal" : rules.absolutePath(p, "dir", raw.dir);
-    const tracks = rules.tracks(p, raw.tracks, { image, dir });
+    const mutableTags = rules.mutableTags(p, raw.mutableTags);
+    const tracks = rules.tracks(p, raw.tracks, { image, dir, mutableTags });
     const config: PortalConfig = {
         image,
-        release: rules.release(p, "release", raw.release, COLORS),
+        release: rules.release(p, "release", raw.release, COLORS, mutableTags),
         servers: rules.servers(p, raw.servers, Object.keys(workers)),
         ssh: rules.ssh(p, raw.ssh),
         app: rules.app(p, raw.app),
@@ -163,6 +183,7 @@ export function validateConfig(raw: RawConfig): PortalConfig {
         target: raw.target === undefined ? "ssh" : rules.oneOf(p, "target", raw.target, ["ssh", "local"] as const),
         tracks,
         edge: raw.edge === undefined ? undefined : rules.edge(p, raw.edge, dir),
+        mutableTags,
     };
     checkClashes(p, config);
     if (config.target === "local" && config.edge) {

@@ -9,6 +9,7 @@ import type {
     EdgeConfig,
     NginxConfig,
     NginxSiteConfig,
+    PreviousRelease,
     ReleaseConfig,
     ServerConfig,
     SshConfig,
@@ -92,13 +93,40 @@ function words(p: Problems, path: string, value: unknown, required: boolean): st
     return value as string[];
 }
 
-export function release(p: Problems, path: string, value: unknown, colors: readonly Color[]): ReleaseConfig {
-    const r = object(p, path, value, ["tags", "live", "passive", "canary"]);
+/** A tag names a moving target when it has no digest and no digit (latest, stable, main), or the config lists it as mutable. */
+export function isMutableTag(tag: string, mutableTags: readonly string[]): boolean {
+    return !tag.includes("@") && (mutableTags.includes(tag) || !/[0-9]/.test(tag));
+}
+
+/** The tags the config allows to be re-pushed (portal:mutableTags). */
+export function mutableTags(p: Problems, value: unknown): string[] {
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) {
+        p.add("mutableTags", `is ${describe(value)}; allowed: a list of Docker tags that may be re-pushed, e.g. [latest]`);
+        return [];
+    }
+    value.forEach((tag, i) => matching(p, `mutableTags[${i}]`, tag, pattern.DOCKER_TAG, "a Docker tag without digest: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"));
+    return value as string[];
+}
+
+function releaseTag(p: Problems, path: string, value: unknown, mutable: readonly string[]): string {
+    const tag = matching(p, path, value, pattern.TAG_REFERENCE, "a Docker tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, optionally pinned as <tag>@sha256:<64 lowercase hex>");
+    if (tag !== "" && isMutableTag(tag, []) && !mutable.includes(tag)) {
+        p.add(
+            path,
+            `is ${JSON.stringify(tag)}, a tag that names no version and can be re-pushed (a server that has it never pulls it again); allowed: a versioned tag, the tag pinned to a digest (${tag}@sha256:<64 hex>), or ${tag} listed in portal:mutableTags to pull it again on every prepare`,
+        );
+    }
+    return tag;
+}
+
+export function release(p: Problems, path: string, value: unknown, colors: readonly Color[], mutable: readonly string[] = []): ReleaseConfig {
+    const r = object(p, path, value, ["tags", "live", "passive", "canary", "previous", "pulled"]);
     const rawTags = object(p, `${path}.tags`, r.tags, colors);
     const tags: Record<Color, string> = {};
     for (const color of colors) {
         if (rawTags[color] !== undefined) {
-            tags[color] = matching(p, `${path}.tags.${color}`, rawTags[color], pattern.DOCKER_TAG, "a Docker tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+            tags[color] = releaseTag(p, `${path}.tags.${color}`, rawTags[color], mutable);
         }
     }
     const live = oneOf(p, `${path}.live`, r.live, colors);
@@ -113,11 +141,34 @@ export function release(p: Problems, path: string, value: unknown, colors: reado
     if (canary > 0 && passive === live) {
         p.add(`${path}.canary`, `is ${canary} while ${path}.passive equals ${path}.live (${live}); allowed: 0 outside a rollout`);
     }
-    return { tags, live, passive, canary };
+    const result: ReleaseConfig = { tags, live, passive, canary };
+    if (r.previous !== undefined) result.previous = previousRelease(p, `${path}.previous`, r.previous, colors);
+    if (r.pulled !== undefined) result.pulled = pulled(p, `${path}.pulled`, r.pulled, colors);
+    return result;
+}
+
+/** `previous`: written by the release helper; validated so a hand edit cannot feed a wrong rollback. */
+function previousRelease(p: Problems, path: string, value: unknown, colors: readonly Color[]): PreviousRelease {
+    const v = object(p, path, value, ["color", "tag", "by"]);
+    return {
+        color: oneOf(p, `${path}.color`, v.color, colors),
+        tag: matching(p, `${path}.tag`, v.tag, pattern.TAG_REFERENCE, "a Docker tag, optionally <tag>@sha256:<64 hex>"),
+        by: oneOf(p, `${path}.by`, v.by, ["deploy", "rollback"] as const),
+    };
+}
+
+/** `pulled.<color>`: the UTC stamp of the last prepare of a mutable tag on that color. */
+function pulled(p: Problems, path: string, value: unknown, colors: readonly Color[]): Record<Color, string> {
+    const v = object(p, path, value, colors);
+    const result: Record<Color, string> = {};
+    for (const color of colors) {
+        if (v[color] !== undefined) result[color] = matching(p, `${path}.${color}`, v[color], pattern.PULL_STAMP, "a UTC stamp YYYYMMDD-HHMMSS (written by the release helper's prepare)");
+    }
+    return result;
 }
 
 /** Extra tracks; their names become nginx variable prefixes and directory suffixes. */
-export function tracks(p: Problems, value: unknown, defaults: { image: string; dir: string }): TrackConfig[] {
+export function tracks(p: Problems, value: unknown, defaults: { image: string; dir: string; mutableTags: readonly string[] }): TrackConfig[] {
     if (value === undefined) return [];
     if (!Array.isArray(value)) {
         p.add("tracks", `is ${describe(value)}; allowed: a list of { name, colors, release, hostPorts, site, image?, dir?, retired? }`);
@@ -128,7 +179,7 @@ export function tracks(p: Problems, value: unknown, defaults: { image: string; d
     return list;
 }
 
-function track(p: Problems, path: string, value: unknown, defaults: { image: string; dir: string }): TrackConfig {
+function track(p: Problems, path: string, value: unknown, defaults: { image: string; dir: string; mutableTags: readonly string[] }): TrackConfig {
     const t = object(p, path, value, ["name", "colors", "image", "release", "hostPorts", "site", "dir", "retired"]);
     const name = matching(p, `${path}.name`, t.name, pattern.TRACK_NAME, "lowercase letters and digits, starting with a letter, at most 16, not 'main' or 'edge'");
     let colors: [Color, Color] = ["", ""];
@@ -149,7 +200,7 @@ function track(p: Problems, path: string, value: unknown, defaults: { image: str
         name,
         colors,
         image: t.image === undefined ? defaults.image : image(p, `${path}.image`, t.image),
-        release: release(p, `${path}.release`, t.release, colors),
+        release: release(p, `${path}.release`, t.release, colors, defaults.mutableTags),
         hostPorts,
         site: site(p, `${path}.site`, t.site),
         dir: t.dir === undefined ? `${defaults.dir}-${name}` : absolutePath(p, `${path}.dir`, t.dir),

@@ -20,6 +20,9 @@ export const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 /** Docker's tag grammar. */
 export const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
+/** A release's tag: Docker's tag grammar, optionally pinned to a digest (`2020.08.07-1@sha256:<64 hex>`). */
+export const TAG_REFERENCE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[0-9a-f]{64})?$/;
+
 const DOMAIN_PART = "[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?";
 const PATH_PART = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 /** Docker's repository grammar: optional registry host[:port]/, then lowercase path parts; no tag, no digest. */
@@ -50,3 +53,6 @@ export const NGINX_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A percentage with at most two decimals. */
 export const PERCENT = /^\d{1,3}(?:\.\d{1,2})?$/;
+
+/** The stamp the release helper writes when it prepares a mutable tag (UTC, like the release stamp). */
+export const PULL_STAMP = /^\d{8}-\d{6}$/;

@@ -3,6 +3,7 @@
 // protected, where each upstream points and what each notification says.
 
 import type { Color, PortalConfig, ReleaseConfig, ServerConfig, SplitMode } from "./config";
+import { isMutableTag } from "./configRules";
 import { tracksOf, type Track } from "./tracks";
 
 /** The main track of a config (the default of every per-track function below). */
@@ -17,6 +18,11 @@ export function stageOf(release: ReleaseConfig): Stage {
     return release.passive === release.live ? "steady" : "prepared";
 }
 
+/**
+ * `repo:tag`, or `repo:tag@sha256:…` for a pinned tag: the docker provider then pulls by
+ * the digest (kreuzwerker/terraform-provider-docker@v3.9.0 internal/provider/
+ * resource_docker_image_funcs.go, parseImageOptions: "prefer pinned digest over tag name").
+ */
 export function imageRef(repository: string, tag: string): string {
     return `${repository}:${tag}`;
 }
@@ -29,6 +35,11 @@ export interface ColorRun {
     hostPort: number;
     /** Protected containers serve live traffic: Pulumi refuses to replace or delete them. */
     protect: boolean;
+    /**
+     * Only for a mutable tag (portal:mutableTags): the helper's stamp of its last prepare on
+     * this color ("" before any); a change pulls the image again. Undefined: an immutable tag.
+     */
+    pull?: string;
 }
 
 /**
@@ -43,6 +54,7 @@ export function colorRuns(config: PortalConfig, track: Track = mainOf(config)): 
         image: imageRef(track.image, release.tags[color]),
         hostPort: track.hostPorts[color],
         protect: !track.retired && servesLiveTraffic(release, color),
+        ...(isMutableTag(release.tags[color], config.mutableTags) ? { pull: release.pulled?.[color] ?? "" } : {}),
     }));
 }
 
@@ -88,13 +100,15 @@ export interface MigrationRun {
     tag: string;
     image: string;
     args: string[];
+    /** As ColorRun.pull: a mutable tag's migration runs again when its image is pulled again. */
+    pull?: string;
 }
 
 export function migrationRuns(config: PortalConfig, track: Track = mainOf(config)): MigrationRun[] {
     if (config.app.migrate.length === 0) {
         return [];
     }
-    return colorRuns(config, track).map(({ color, tag, image }) => ({ color, tag, image, args: config.app.migrate }));
+    return colorRuns(config, track).map(({ color, tag, image, pull }) => ({ color, tag, image, args: config.app.migrate, ...(pull === undefined ? {} : { pull }) }));
 }
 
 export interface WorkerRun {
@@ -115,27 +129,74 @@ export function workerRuns(config: PortalConfig, server: ServerConfig): WorkerRu
     }));
 }
 
-function describeColor(release: ReleaseConfig, color: Color): string {
-    return `${color} (${release.tags[color]})`;
+function tagged(release: ReleaseConfig, color: Color): string {
+    return `${color} ${release.tags[color]}`;
+}
+
+/** "production" or "production (track py3)": who a notice is about. */
+function noticeSubject(stack: string, track?: Track): string {
+    return track && !track.main ? `${stack} (track ${track.name})` : stack;
 }
 
 /**
- * The message sent after the passive upstream is switched. It depends on the passive
- * color and tag only, so a deploy (which leaves the passive upstream alone) sends none.
+ * Live set back by hand (only `live:` edited) to exactly the release that was live before
+ * the last deploy: a rollback that leaves the deployed release passive, not a prepare.
  */
-export function passiveNotice(release: ReleaseConfig, serverName: string, track?: Track): string {
-    return `${describeColor(release, release.passive)} prepared on ${serverName}${trackNote(track)}`;
+function liveEditedBack(release: ReleaseConfig): boolean {
+    const previous = release.previous;
+    return previous !== undefined && previous.by === "deploy" && previous.color === release.live && previous.tag === release.tags[release.live] && release.passive !== release.live;
 }
 
-function trackNote(track?: Track): string {
-    return track && !track.main ? ` (track ${track.name})` : "";
+/**
+ * The one notice of the prepare stage, sent once every server's passive switch is done:
+ * "production: green 2020.08.07-1 prepared on web1, web2, web3". Only while the track is
+ * prepared: deploy, abort and rollback (all steady) remove it, so none of them says
+ * "prepared". It depends on the passive color and tag only (a canary does not re-send it).
+ */
+export function preparedNotice(stack: string, release: ReleaseConfig, servers: readonly string[], track?: Track): string | undefined {
+    if (release.passive === release.live || liveEditedBack(release)) return undefined;
+    return `${noticeSubject(stack, track)}: ${tagged(release, release.passive)} prepared on ${servers.join(", ")}`;
 }
 
-/** The message sent after the live upstream is switched and the workers restarted. */
-export function liveNotice(release: ReleaseConfig, serverName: string, track?: Track): string {
-    const live = `${describeColor(release, release.live)} live on ${serverName}${trackNote(track)}`;
+/**
+ * The one notice of a live change (deploy, rollback, canary), sent once every server's
+ * live switch, live-color file and workers are done. A rollback says so, with what it left
+ * (release.previous, written by the helper): "production: rolled back to blue 2020.08.06-1
+ * on web1, web2, web3 (from green 2020.08.07-1)".
+ */
+export function liveNotice(stack: string, release: ReleaseConfig, servers: readonly string[], track?: Track): string {
+    const subject = noticeSubject(stack, track);
+    const on = servers.join(", ");
+    const live = tagged(release, release.live);
     if (release.canary > 0) {
-        return `${live}, ${release.canary}% canary to ${describeColor(release, release.passive)}`;
+        return `${subject}: ${live} live on ${on}, ${release.canary}% canary to ${tagged(release, release.passive)}`;
     }
-    return live;
+    const previous = release.previous;
+    if (liveEditedBack(release)) {
+        return `${subject}: rolled back to ${live} on ${on} (from ${tagged(release, release.passive)}, still passive)`;
+    }
+    if (previous && previous.color !== release.live) {
+        const before = `${previous.color} ${previous.tag}`;
+        return previous.by === "rollback" ? `${subject}: rolled back to ${live} on ${on} (from ${before})` : `${subject}: ${live} live on ${on} (deployed; ${before} before)`;
+    }
+    return `${subject}: ${live} live on ${on}`;
+}
+
+/** The line of an engine error worth reading: its last non-empty line (a script's own reason), at most 300 characters. */
+function errorLine(error: string | undefined): string {
+    const lines = (error ?? "").split("\n").map((l) => l.trim()).filter((l) => l !== "");
+    const line = lines[lines.length - 1] ?? "no error text";
+    return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
+
+/**
+ * The notice sent when a step fails: which step, where, and why.
+ * `resource` is the failed resource's name (`web2-green-healthy`); `hosts` the servers and
+ * edge hosts, whose names prefix their steps. "production: step green-healthy failed on
+ * web2 (create): wait-healthy: … not 200 after 180 s".
+ */
+export function failureNotice(stack: string, hosts: readonly string[], resource: string, operation: string, error: string | undefined): string {
+    const host = [...hosts].sort((a, b) => b.length - a.length).find((h) => resource.startsWith(`${h}-`));
+    const where = host === undefined ? `step ${resource} failed` : `step ${resource.slice(host.length + 1)} failed on ${host}`;
+    return `${stack}: ${where} (${operation}): ${errorLine(error)}`;
 }

@@ -81,15 +81,30 @@ function quoted(value: string, node: Scalar | undefined): string {
     return node?.type === "QUOTE_SINGLE" ? `'${value}'` : JSON.stringify(value);
 }
 
-/** Tags are always quoted (a tag like 2020.08 must stay a string); other values keep their node's style. */
-function renderValue(change: ReleaseChange, node: Scalar | undefined): string {
-    const value = change.after;
+/** Keys whose values are always written quoted: tags (2020.08 must stay a string) and pull stamps. */
+export function isQuotedKey(path: readonly string[]): boolean {
+    return path[0] === "tags" || path[0] === "pulled" || path[path.length - 1] === "tag";
+}
+
+function scalarText(value: string | number, path: readonly string[], node: Scalar | undefined): string {
     if (typeof value === "number") {
         return String(value);
     }
-    const isTag = change.path[0] === "tags";
     const wasQuoted = node?.type === "QUOTE_SINGLE" || node?.type === "QUOTE_DOUBLE";
-    return isTag || wasQuoted ? quoted(value, node) : value;
+    return isQuotedKey(path) || wasQuoted ? quoted(value, node) : value;
+}
+
+/**
+ * Tags are always quoted; other values keep their node's style. A new mapping (a key that
+ * was absent, e.g. `previous`) is written as one flow mapping: `{ color: blue, tag: "1.0", by: deploy }`.
+ */
+function renderValue(change: ReleaseChange, node: Scalar | undefined): string {
+    const value = change.after;
+    if (typeof value === "object") {
+        const fields = Object.entries(value).map(([key, v]) => `${key}: ${scalarText(v, [...change.path, key], undefined)}`);
+        return `{ ${fields.join(", ")} }`;
+    }
+    return scalarText(value, change.path, node);
 }
 
 function columnOf(text: string, offset: number): number {

@@ -48,7 +48,8 @@ function urnOf(resource: pulumi.Resource): Promise<string> {
 }
 
 
-export async function evaluate(stackConfig: StackConfig, secretConfig: Record<string, unknown> = {}): Promise<Evaluation> {
+/** `stack`: the stack name the program sees (pulumi.getStack()), e.g. in its notices. */
+export async function evaluate(stackConfig: StackConfig, secretConfig: Record<string, unknown> = {}, stack = "test"): Promise<Evaluation> {
     const inputsByKey = new Map<string, Record<string, unknown>>();
     await pulumi.runtime.setMocks(
         {
@@ -60,7 +61,7 @@ export async function evaluate(stackConfig: StackConfig, secretConfig: Record<st
             call: (args) => args.inputs,
         },
         "portal",
-        "test",
+        stack,
         false,
     );
     const all: Record<string, string> = {};

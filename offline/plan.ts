@@ -3,6 +3,7 @@
 // where its upstreams point. It states the desired state from config, not the servers'.
 
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse } from "yaml";
 import type { PortalConfig } from "../lib/config";
 import type { Stage } from "../lib/rollout";
@@ -33,7 +34,6 @@ export interface ServerPlan {
     migrations: string[];
     upstreams: { live: string; passive: string };
     workers: ContainerPlan[];
-    notifications: string[];
     liveColorFile: string;
 }
 
@@ -42,6 +42,8 @@ export interface TrackPlan {
     retired: boolean;
     stage: Stage;
     release: Plan["release"];
+    /** The track's notices: one per stage, for all its servers. */
+    notices: string[];
     servers: ServerPlan[];
 }
 
@@ -57,6 +59,8 @@ export interface Plan {
     stage: Stage;
     release: { tags: Record<string, string>; live: string; passive: string; canary: number };
     notifications: string;
+    /** The main track's notices: one per stage (prepared while prepared; live), for all servers. */
+    notices: string[];
     /** Other tracks, when the config declares any. */
     tracks?: TrackPlan[];
     edge?: EdgePlan;
@@ -64,6 +68,8 @@ export interface Plan {
 }
 
 export interface StackFile {
+    /** The stack's name, from the file name Pulumi.<name>.yaml. */
+    name?: string;
     config: StackConfig;
     /** Keys stored encrypted (`secure:`); offline they get a placeholder, marked secret. */
     secrets: StackConfig;
@@ -80,11 +86,12 @@ export function readStackFile(file: string): StackFile {
         if (isSecure) secrets[key] = SECRET_PLACEHOLDER;
         else config[key] = value;
     }
-    return { config, secrets };
+    const name = /^Pulumi\.(.+)\.yaml$/.exec(path.basename(file))?.[1];
+    return { name, config, secrets };
 }
 
 export async function planStack(stack: StackFile): Promise<Plan> {
-    const evaluation = await evaluate(stack.config, stack.secrets);
+    const evaluation = await evaluate(stack.config, stack.secrets, stack.name);
     return planFrom(evaluation, loadPortalConfig(), stack.secrets["portal:slackWebhook"] !== undefined);
 }
 
@@ -124,7 +131,6 @@ function serverPlans(evaluation: Evaluation, config: PortalConfig, track: Track,
         const colorContainers = track.colors.map((c) => byName.get(`${name}-${c}-container`)).filter((r) => r !== undefined);
         const workers = track.main ? server.workers.map((role) => byName.get(`${name}-${role}`)).filter((r) => r !== undefined) : [];
         const migrations = track.colors.map((c) => byName.get(`${name}-${c}-migrate`)).filter((r) => r !== undefined);
-        const notices = ["notify-passive", "notify-live"].map((n) => scoped(name, n)).filter((r) => r !== undefined);
         return {
             name,
             host: server.host,
@@ -138,10 +144,15 @@ function serverPlans(evaluation: Evaluation, config: PortalConfig, track: Track,
                 passive: describeRoute(String(scoped(name, "route-passive")?.inputs.stdin ?? "")),
             },
             workers: workers.map(containerPlan),
-            notifications: notices.map((c) => lastShellWord(String(c.inputs.create))),
             liveColorFile: out.liveColorFile,
         };
     });
+}
+
+/** The track's stage notices (portal-notify-prepared, portal-notify-live, or portal-<track>-…), as sent. */
+function noticesOf(evaluation: Evaluation, track: Track): string[] {
+    const byName = new Map([...evaluation.resources.values()].map((r) => [r.name, r]));
+    return ["notify-prepared", "notify-live"].map((n) => byName.get(`portal-${trackScoped(track, n)}`)).filter((r) => r !== undefined).map((c) => lastShellWord(String(c.inputs.create)));
 }
 
 function releasePlan(track: Track): Plan["release"] {
@@ -156,12 +167,13 @@ function planFrom(evaluation: Evaluation, config: PortalConfig, notifies: boolea
         stage: evaluation.outputs.stage,
         release: releasePlan(main),
         notifications: notifies ? "slack" : "off (portal:slackWebhook is not set)",
+        notices: noticesOf(evaluation, main),
         servers: serverPlans(evaluation, config, main, evaluation.outputs.servers),
     };
     if (others.length > 0) {
         plan.tracks = others.map((track) => {
             const out = evaluation.outputs.tracks[track.name];
-            return { name: track.name, retired: track.retired, stage: out.stage, release: releasePlan(track), servers: serverPlans(evaluation, config, track, out.servers) };
+            return { name: track.name, retired: track.retired, stage: out.stage, release: releasePlan(track), notices: noticesOf(evaluation, track), servers: serverPlans(evaluation, config, track, out.servers) };
         });
     }
     if (config.edge) {

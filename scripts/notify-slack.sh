@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Post MESSAGE to the Slack incoming webhook in env SLACK_WEBHOOK_URL.
+# Post MESSAGE, followed by " (by OPERATOR)", to the Slack incoming webhook in env
+# SLACK_WEBHOOK_URL. OPERATOR is PORTAL_OPERATOR, else USER, else "an unknown operator".
 # The URL is a secret: it goes to curl through a config on stdin, never argv.
-# usage: SLACK_WEBHOOK_URL=... notify-slack.sh MESSAGE
+# usage: SLACK_WEBHOOK_URL=... [PORTAL_OPERATOR=name] notify-slack.sh MESSAGE
 set -euo pipefail
 
 readonly PROG="notify-slack"
@@ -22,6 +23,14 @@ if [[ "$url" =~ [[:cntrl:]] ]]; then
   log "SLACK_WEBHOOK_URL contains control characters"
   exit 2
 fi
+
+operator="${PORTAL_OPERATOR:-${USER:-}}"
+# A name, not a message: one line, printable, at most 64 characters.
+if [[ -z "$operator" || "$operator" =~ [[:cntrl:]] || "${#operator}" -gt 64 ]]; then
+  [[ -z "$operator" ]] || log "ignoring PORTAL_OPERATOR/USER: not a printable name of at most 64 characters"
+  operator="an unknown operator"
+fi
+message="$message (by $operator)"
 
 json_escape() {
   local s="$1" i c

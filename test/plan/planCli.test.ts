@@ -61,8 +61,9 @@ describe("offline plan CLI", function () {
         assert.match(r.stdout, /^stack production: stage prepared$/m);
         assert.match(r.stdout, /does not read the servers' real state/);
         assert.match(r.stdout, /^ {2}upstream live -> portal_blue$/m);
-        assert.match(r.stdout, /^ {2}notify: green \(2020\.08\.07-1\) prepared on web2$/m);
-        assert.match(r.stdout, /^ {2}notify: blue \(2020\.08\.06-1\) live on web3$/m);
+        // One notice per stage for the whole stack, named as the stack file names it.
+        assert.match(r.stdout, /^ {2}notifications: slack\n {2}notify: production: green 2020\.08\.07-1 prepared on web1, web2, web3\n {2}notify: production: blue 2020\.08\.06-1 live on web1, web2, web3\n/m);
+        assert.doesNotMatch(r.stdout, /^ {4}notify/m);
         assert.ok(!r.stdout.includes("AAABAHiddenCipherText"));
     });
 

@@ -87,7 +87,7 @@ describe("rollout order and placement (mock runtime, production stack)", functio
         for (const s of SERVERS) {
             prepared.assertAfter(`${s}-green-healthy`, `${s}-green-container`, `${s}-scripts`);
             prepared.assertAfter(`${s}-route-passive`, `${s}-green-healthy`, `${s}-upstreams`);
-            prepared.assertAfter(`${s}-notify-passive`, `${s}-route-passive`);
+            prepared.assertAfter("portal-notify-prepared", `${s}-route-passive`);
             assert.ok(!prepared.after(`${s}-route-passive`).has(`${s}-route-live`), "the passive switch must not wait on the live one");
         }
     });
@@ -98,10 +98,10 @@ describe("rollout order and placement (mock runtime, production stack)", functio
             prepared.assertAfter(`${s}-compose-symlink`, `${s}-live-healthy`, `${s}-compose`);
             prepared.assertAfter(`${s}-route-live`, `${s}-compose-symlink`, `${s}-live-healthy`, `${s}-upstreams`);
             prepared.assertAfter(`${s}-record-live`, `${s}-route-live`);
-            prepared.assertAfter(`${s}-notify-live`, `${s}-record-live`);
+            prepared.assertAfter("portal-notify-live", `${s}-record-live`);
         }
         for (const w of ["web1-djobs", "web1-cron", "web3-djobs"]) prepared.assertAfter(w, `${w.split("-")[0]}-record-live`);
-        prepared.assertAfter("web1-notify-live", "web1-djobs", "web1-cron");
+        prepared.assertAfter("portal-notify-live", "web1-djobs", "web1-cron", "web3-djobs");
     });
 
     it("a canary waits for the passive color to be healthy and routed before it takes live traffic", () => {

@@ -48,7 +48,8 @@ describe("secrets (mock runtime, production stack with every secret set)", funct
         }
         assert.equal(plainView(find("web1-green-migrate").inputs.stdin), "[secret]");
         assert.equal(plainView(find("web1-green-migrate").inputs.connection), "[secret]");
-        assert.deepEqual(plainView(find("web1-notify-passive").inputs.environment), "[secret]");
+        assert.deepEqual(plainView(find("portal-notify-prepared").inputs.environment), "[secret]");
+        assert.deepEqual(plainView(find("portal-notify-live").inputs.environment), "[secret]");
         assert.equal(plainView(find("web2-green-container").inputs.envs), "[secret]");
         assert.equal(plainView(find("web3-djobs").inputs.envs), "[secret]");
     });
@@ -58,7 +59,7 @@ describe("secrets (mock runtime, production stack with every secret set)", funct
         assert.match(stdin.value, /^DATABASE_PASSWORD=db-pass-s3cret$/m);
         const connection = find("web2-route-live").inputs.connection as { value: { privateKey: string } };
         assert.equal(connection.value.privateKey, SECRETS["portal:sshPrivateKey"]);
-        const env = find("web1-notify-live").inputs.environment as { value: Record<string, string> };
+        const env = find("portal-notify-live").inputs.environment as { value: Record<string, string> };
         assert.equal(env.value.SLACK_WEBHOOK_URL, SECRETS["portal:slackWebhook"]);
     });
 });

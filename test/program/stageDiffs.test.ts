@@ -21,7 +21,8 @@ for (const mode of ["state", "reload"] as const) describe(`stage diffs (mock run
     let evaluations: Record<string, Evaluation>;
     const steady = withMode(steadyBlue(), mode);
     const prepared = withRelease(steady, { tags: { green: NEW_TAG }, passive: "green" });
-    const deployed = withRelease(prepared, { live: "green" });
+    // As the release helper writes it: deploy records what was live before.
+    const deployed = withRelease(prepared, { live: "green", previous: { color: "blue", tag: "2020.08.06-1", by: "deploy" } });
 
     before(async () => {
         evaluations = {
@@ -30,7 +31,7 @@ for (const mode of ["state", "reload"] as const) describe(`stage diffs (mock run
             prepared: await evaluate(prepared, SECRETS),
             deployed: await evaluate(deployed, SECRETS),
             rolledBack: await evaluate(withRelease(deployed, { live: "blue" }), SECRETS),
-            rolledBackByHelper: await evaluate(withRelease(deployed, { live: "blue", passive: "blue" }), SECRETS),
+            rolledBackByHelper: await evaluate(withRelease(deployed, { live: "blue", passive: "blue", previous: { color: "green", tag: NEW_TAG, by: "rollback" } }), SECRETS),
             canary: await evaluate(withRelease(prepared, { canary: 5 }), SECRETS),
         };
     });
@@ -39,50 +40,47 @@ for (const mode of ["state", "reload"] as const) describe(`stage diffs (mock run
         assert.deepEqual(diff(evaluations.steady, evaluations.steadyAgain), { added: [], removed: [], changed: [] });
     });
 
-    it("steady blue -> prepare green changes only the green pulls and containers, migrator, compose file, stamp, passive switches and prepare notices", () => {
+    it("steady blue -> prepare green changes only the green pulls and containers, migrator, compose file, stamp, passive switches, and adds the one prepared notice", () => {
         assert.deepEqual(diff(evaluations.steady, evaluations.prepared), {
-            added: [],
+            added: ["portal-notify-prepared"],
             removed: [],
             changed: sorted([
                 "portal-release-stamp",
                 "web1-green-migrate",
-                ...perServer(SERVERS, ["green-image", "green-container", "green-healthy", "compose", "route-passive", "notify-passive"]),
+                ...perServer(SERVERS, ["green-image", "green-container", "green-healthy", "compose", "route-passive"]),
             ]),
         });
     });
 
-    it("prepared -> deploy changes only the live switches, live-color files, compose symlinks, workers and deploy notices", () => {
+    it("prepared -> deploy changes only the live switches, live-color files, compose symlinks, workers and the live notice; the prepared notice goes", () => {
         assert.deepEqual(diff(evaluations.prepared, evaluations.deployed), {
             added: [],
-            removed: [],
-            changed: sorted([...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "notify-live"])]),
+            removed: ["portal-notify-prepared"],
+            changed: sorted(["portal-notify-live", ...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live"])]),
         });
     });
 
-    it("deploy -> rollback (live: blue) changes only live routing, live-color files, symlinks, workers and notices", () => {
+    it("deploy -> rollback (live: blue) changes only live routing, live-color files, symlinks, workers and the live notice (no prepared notice)", () => {
         assert.deepEqual(diff(evaluations.deployed, evaluations.rolledBack), {
             added: [],
             removed: [],
-            changed: sorted([...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "notify-live"])]),
+            changed: sorted(["portal-notify-live", ...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live"])]),
         });
     });
 
-    it("the release helper's rollback (live and passive: blue) also moves the passive upstream back", () => {
+    it("the release helper's rollback (live and passive: blue) also moves the passive upstream back, with no prepared notice", () => {
         assert.deepEqual(diff(evaluations.deployed, evaluations.rolledBackByHelper), {
             added: [],
             removed: [],
-            changed: sorted([
-                ...WORKERS,
-                ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "notify-live", "route-passive", "notify-passive"]),
-            ]),
+            changed: sorted(["portal-notify-live", ...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "route-passive"])]),
         });
     });
 
-    it("a canary change rewrites only the live routing (and its notice)", () => {
+    it("a canary change rewrites only the live routing (and the live notice)", () => {
         assert.deepEqual(diff(evaluations.prepared, evaluations.canary), {
             added: [],
             removed: [],
-            changed: sorted(perServer(SERVERS, ["route-live", "notify-live"])),
+            changed: sorted(["portal-notify-live", ...perServer(SERVERS, ["route-live"])]),
         });
     });
 });

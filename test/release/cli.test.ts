@@ -10,6 +10,10 @@ import { GREEN_TAG, LIVE_TAG, NEW_TAG, PRODUCTION, STEADY, releaseBlock, stackDi
 const PREPARED_CANARY_5 = withLines(PRODUCTION, { "    canary: 0": "    canary: 5" });
 /** Steady on blue with no green tag at all: nothing to roll back to. */
 const STEADY_BLUE_ONLY = STEADY.replace(`      green: "${GREEN_TAG}"\n`, "");
+/** The line deploy adds to the production file (blue was live before it). */
+const DEPLOYED_FROM_BLUE = `    previous: { color: blue, tag: "${LIVE_TAG}", by: deploy }`;
+/** Steady on blue, deployed by the helper over green: a plain rollback puts green back. */
+const DEPLOYED = withLines(STEADY, { "    canary: 0": `    canary: 0\n    previous: { color: green, tag: "${GREEN_TAG}", by: deploy }` });
 
 describe("release helper (bin/release.ts)", () => {
     const dirs: StackDir[] = [];
@@ -65,8 +69,22 @@ describe("release helper (bin/release.ts)", () => {
             const s = stackWith(PREPARED_CANARY_5);
             const r = s.release(["deploy"]);
             assert.equal(r.code, 0, r.stderr);
-            assert.equal(s.read(), withLines(PRODUCTION, { "    live: blue": "    live: green" }));
-            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: GREEN_TAG }, live: "green", passive: "green", canary: 0 });
+            assert.equal(s.read(), withLines(PRODUCTION, { "    live: blue": "    live: green", "    canary: 0": `    canary: 0\n${DEPLOYED_FROM_BLUE}` }));
+            assert.deepEqual(releaseBlock(s.read()), {
+                tags: { blue: LIVE_TAG, green: GREEN_TAG },
+                live: "green",
+                passive: "green",
+                canary: 0,
+                previous: { color: "blue", tag: LIVE_TAG, by: "deploy" },
+            });
+            assert.match(r.stdout, /\n {2}portal:release\.previous {2}\(unset\) → \{ color: blue, tag: "2020\.08\.06-1", by: deploy \}\n/);
+            assert.match(r.stdout, /\nnote: green 2020\.08\.07-1 goes live; blue 2020\.08\.06-1 keeps running unrouted for a rollback\n/);
+        });
+
+        it("deploy over an earlier record: replaces its fields in place", () => {
+            const s = stackWith(withLines(PRODUCTION, { "    canary: 0": `    canary: 0\n    previous: { color: green, tag: "2020.08.05-1", by: rollback } # kept` }));
+            assert.equal(s.release(["deploy"]).code, 0);
+            assert.match(s.read(), /\n {4}previous: \{ color: blue, tag: "2020\.08\.06-1", by: deploy \} # kept\n/);
         });
 
         it("abort: passive := live, canary 0, the prepared tag stays", () => {
@@ -77,12 +95,70 @@ describe("release helper (bin/release.ts)", () => {
             assert.match(r.stdout, /portal:release\.passive {2}green → blue\n {2}portal:release\.canary {3}5 → 0\n/);
         });
 
-        it("rollback: live := passive := the other color", () => {
-            const s = stackWith(STEADY);
+        it("rollback after a deploy: the release live before it goes live again, naming its tag", () => {
+            const s = stackWith(DEPLOYED);
             const r = s.release(["rollback"]);
             assert.equal(r.code, 0, r.stderr);
-            assert.equal(s.read(), withLines(STEADY, { "    live: blue": "    live: green", "    passive: blue": "    passive: green" }));
-            assert.match(r.stdout, /note: green \(2020\.08\.07-1\) goes live directly/);
+            assert.equal(
+                s.read(),
+                withLines(STEADY, { "    live: blue": "    live: green", "    passive: blue": "    passive: green", "    canary: 0": `    canary: 0\n    previous: { color: blue, tag: "${LIVE_TAG}", by: rollback }` }),
+            );
+            assert.equal(
+                r.stdout,
+                [
+                    "rollback on stack production (Pulumi.production.yaml)",
+                    "  portal:release.live            blue → green",
+                    "  portal:release.passive         blue → green",
+                    '  portal:release.previous.color  green → blue',
+                    '  portal:release.previous.tag    "2020.08.07-1" → "2020.08.06-1"',
+                    "  portal:release.previous.by     deploy → rollback",
+                    "note: green 2020.08.07-1 goes live (it was live before the last deploy), with no prepare stage; blue 2020.08.06-1 keeps running unrouted",
+                    "stage steady: live green (2020.08.07-1), passive green (2020.08.07-1), canary 0%",
+                    "wrote Pulumi.production.yaml. Next:",
+                    "  pulumi preview -s production",
+                    "  pulumi up -s production",
+                    "then legal: prepare <tag>, rollback blue",
+                    "",
+                ].join("\n"),
+            );
+        });
+
+        it("a second rollback is refused; naming the color does it, and says nothing checked it", () => {
+            const s = stackWith(DEPLOYED);
+            assert.equal(s.release(["rollback"]).code, 0);
+            const once = s.read();
+            const again = s.release(["rollback"]);
+            assert.equal(again.code, 1);
+            assert.equal(
+                again.stderr,
+                [
+                    "cannot rollback: the last change of live was a rollback (from blue 2020.08.06-1); another rollback would put blue 2020.08.06-1, the release rolled back from, live again; to put blue 2020.08.06-1 live anyway, name the color: rollback blue",
+                    "stage steady: live green (2020.08.07-1), passive green (2020.08.07-1), canary 0%",
+                    "legal now: prepare <tag>, rollback blue",
+                    "",
+                ].join("\n"),
+            );
+            assert.equal(s.read(), once);
+            const named = s.release(["rollback", "blue"]);
+            assert.equal(named.code, 0, named.stderr);
+            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: GREEN_TAG }, live: "blue", passive: "blue", canary: 0, previous: { color: "green", tag: GREEN_TAG, by: "rollback" } });
+            assert.match(named.stdout, /\nnote: blue 2020\.08\.06-1 goes live \(named by the operator; nothing checked it was live before\), with no prepare stage; green 2020\.08\.07-1 keeps running unrouted\n/);
+        });
+
+        it("rollback after prepare + abort is refused: the other color holds the aborted release", () => {
+            const s = stackWith(DEPLOYED);
+            assert.equal(s.release(["prepare", NEW_TAG]).code, 0);
+            const aborted = s.release(["abort"]);
+            assert.equal(aborted.code, 0, aborted.stderr);
+            assert.match(aborted.stdout, /\nnote: blue 2020\.08\.06-1 stays live; green 2020\.08\.08-1 keeps running unrouted \(a later plain rollback is refused: it never went live\)\n/);
+            const text = s.read();
+            const r = s.release(["rollback"]);
+            assert.equal(r.code, 1);
+            assert.equal(
+                r.stderr.split("\n")[0],
+                "cannot rollback: green held 2020.08.07-1 before the last deploy but now holds 2020.08.08-1, prepared since and never deployed (aborted); to put green 2020.08.08-1 live anyway, name the color: rollback green",
+            );
+            assert.equal(s.read(), text);
         });
 
         it("keeps the file's comments and mode, and leaves no temp file behind", () => {
@@ -104,6 +180,33 @@ describe("release helper (bin/release.ts)", () => {
         });
     });
 
+    describe("mutable tags and digests", () => {
+        it("prepare latest is refused unless portal:mutableTags lists it; then it stamps green's pull", () => {
+            const s = stackWith(STEADY);
+            const r = s.release(["prepare", "latest"]);
+            assert.equal(r.code, 1);
+            assert.equal(
+                r.stderr,
+                "cannot prepare: the result would not be a valid config:\nportal:release.tags.green is \"latest\", a tag that names no version and can be re-pushed (a server that has it never pulls it again); allowed: a versioned tag, the tag pinned to a digest (latest@sha256:<64 hex>), or latest listed in portal:mutableTags to pull it again on every prepare\n",
+            );
+            assert.equal(s.read(), STEADY);
+            const listed = STEADY.replace("  portal:dir: /srv/portal\n", "  portal:dir: /srv/portal\n  portal:mutableTags: [latest]\n");
+            const m = stackWith(listed);
+            const ok = m.release(["prepare", "latest"]);
+            assert.equal(ok.code, 0, ok.stderr);
+            assert.match(m.read(), /\n {4}canary: 0\n {4}pulled: \{ green: "\d{8}-\d{6}" \}\n/);
+            assert.match(ok.stdout, /\nnote: latest is a mutable tag: green pulls it again \(pulled\.green \d{8}-\d{6}\)\n/);
+        });
+
+        it("prepare of a tag pinned to a digest writes it quoted, as it is", () => {
+            const pinned = `${NEW_TAG}@sha256:${"0123456789abcdef".repeat(4)}`;
+            const s = stackWith(STEADY);
+            const r = s.release(["prepare", pinned]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(s.read(), withLines(STEADY, { [`      green: "${GREEN_TAG}"`]: `      green: "${pinned}"`, "    passive: blue": "    passive: green" }));
+        });
+    });
+
     describe("status", () => {
         it("shows stage, colors, tags, canary and the legal verbs; writes nothing", () => {
             const s = stackWith(PREPARED_CANARY_5);
@@ -122,7 +225,21 @@ describe("release helper (bin/release.ts)", () => {
                 ].join("\n"),
             );
             assert.equal(s.read(), PREPARED_CANARY_5);
-            assert.match(stackWith(STEADY).release(["status"]).stdout, /: steady\n[\s\S]*legal now: prepare <tag>, rollback\n$/);
+            assert.equal(
+                stackWith(DEPLOYED).release(["status"]).stdout,
+                [
+                    "stack production: steady",
+                    "  live:    blue (2020.08.06-1)",
+                    "  passive: blue (2020.08.06-1)",
+                    "  canary:  0%",
+                    "  tags:    blue=2020.08.06-1 green=2020.08.07-1",
+                    "  before the last deploy: green (2020.08.07-1)",
+                    "  rollback: green 2020.08.07-1 goes live (it was live before the last deploy)",
+                    "legal now: prepare <tag>, rollback",
+                    "",
+                ].join("\n"),
+            );
+            assert.match(stackWith(STEADY).release(["status"]).stdout, /: steady\n[\s\S]*\n {2}rollback: only by name \(rollback green\): the release block has no previous record[^\n]*\nlegal now: prepare <tag>, rollback green\n$/);
         });
     });
 
@@ -154,6 +271,9 @@ describe("release helper (bin/release.ts)", () => {
             ["deploy when steady", STEADY, ["deploy"], /cannot deploy: deploy needs a prepared release and this one is steady/],
             ["abort when steady", STEADY, ["abort"], /cannot abort: abort needs a prepared release and this one is steady/],
             ["rollback when prepared", PRODUCTION, ["rollback"], /cannot rollback: rollback needs a steady release and this one is prepared/],
+            ["rollback with no record of a deploy", STEADY, ["rollback"], /^cannot rollback: the release block has no previous record, so nothing says which release was live before the last deploy; to put green 2020\.08\.07-1 live anyway, name the color: rollback green\n/],
+            ["rollback naming the live color", DEPLOYED, ["rollback", "blue"], /^cannot rollback blue: blue is already live; rollback green puts green 2020\.08\.07-1 live\n/],
+            ["rollback naming a color of no track", DEPLOYED, ["rollback", "purple"], /^cannot rollback purple: "purple" is not a color of this track; allowed: blue, green\n/],
             ["rollback without a tag on the other color", STEADY_BLUE_ONLY, ["rollback"], /cannot rollback: the other color green has no tag to roll back to/],
             ["a tag outside Docker's grammar", STEADY, ["prepare", "bad tag!"], /cannot prepare bad tag!: "bad tag!" is not a Docker tag/],
         ];
@@ -198,6 +318,9 @@ describe("release helper (bin/release.ts)", () => {
             ["a stack name that is a path", ["deploy", "--stack", "../production"], /^--stack <name> is required/],
             ["prepare without a tag", ["prepare", "--stack", "production"], /^prepare takes exactly one argument: prepare <tag>\n/],
             ["deploy with an argument", ["deploy", "now", "--stack", "production"], /^deploy takes no argument/],
+            ["rollback with two colors", ["rollback", "blue", "green", "--stack", "production"], /^rollback takes at most 1 argument: rollback \[<color>\]\n/],
+            ["split with one word", ["split", "py3", "--stack", "production"], /^split takes exactly 2 arguments: split <track> <percent>\n/],
+            ["split with --track", ["split", "py3", "5", "--track", "py3", "--stack", "production"], /^split names its track as an argument \(split <track> <percent>\), not with --track\n/],
             ["an unknown option", ["deploy", "--stack", "production", "--force"], /^unknown option: --force\n/],
         ];
         for (const [name, argv, message] of usages) {

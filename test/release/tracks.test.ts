@@ -74,6 +74,8 @@ const PY3_PREPARED = withLines(TRACKS, { [PY3_RED_LINE]: `${PY3_RED_LINE}\n${PY3
 const PY3_CANARY_5 = withLines(PY3_PREPARED, { "        canary: 0": "        canary: 5" });
 /** py3 steady on red, black keeps a tag: rollback is legal. */
 const PY3_STEADY_BOTH = withLines(PY3_PREPARED, { "        passive: black": "        passive: red" });
+/** py3 steady on red after the helper deployed red over black: a plain rollback puts black back. */
+const PY3_DEPLOYED = withLines(PY3_STEADY_BOTH, { "        canary: 0": `        canary: 0\n        previous: { color: black, tag: "${PY3_NEW}", by: deploy }` });
 /** The main track prepared (live blue, passive green) while py3 is steady. */
 const MAIN_PREPARED = withLines(TRACKS, { "    passive: blue": "    passive: green" });
 
@@ -123,7 +125,8 @@ describe("release helper on tracks (--track)", () => {
             "  passive: blue (2020.08.06-1)",
             "  canary:  0%",
             "  tags:    blue=2020.08.06-1 green=2020.08.07-1",
-            "legal now: prepare <tag>, rollback",
+            "  rollback: only by name (rollback green): the release block has no previous record, so nothing says which release was live before the last deploy",
+            "legal now: prepare <tag>, rollback green",
             "",
         ].join("\n");
         const PY3_BLOCK = [
@@ -225,8 +228,12 @@ describe("release helper on tracks (--track)", () => {
             const s = stackWith(PY3_CANARY_5);
             const r = s.release(["deploy", "--track", "py3"]);
             assert.equal(r.code, 0, r.stderr);
-            assert.equal(s.read(), withLines(PY3_PREPARED, { "        live: red": "        live: black" }));
+            assert.equal(
+                s.read(),
+                withLines(PY3_PREPARED, { "        live: red": "        live: black", "        canary: 0": `        canary: 0\n        previous: { color: red, tag: "${PY3_LIVE}", by: deploy }` }),
+            );
             assert.match(r.stdout, /stage steady: live black \(py3-2020\.08\.09-1\), passive black \(py3-2020\.08\.09-1\), canary 0% \(was prepared\)\n/);
+            assert.match(r.stdout, /\n {2}portal:tracks\[0\]\.release\.previous {2}\(unset\) → \{ color: red, tag: "py3-2020\.08\.01-1", by: deploy \}\n/);
             assert.match(r.stdout, /then legal: prepare <tag>, rollback\n$/);
         });
 
@@ -238,12 +245,23 @@ describe("release helper on tracks (--track)", () => {
             assert.match(r.stdout, /portal:tracks\[0\]\.release\.passive {2}black → red\n {2}portal:tracks\[0\]\.release\.canary {3}5 → 0\n/);
         });
 
-        it("rollback: py3's live := passive := black, naming what goes live", () => {
-            const s = stackWith(PY3_STEADY_BOTH);
+        it("rollback: py3's live := passive := black, naming what goes live; previous records the rollback", () => {
+            const s = stackWith(PY3_DEPLOYED);
             const r = s.release(["rollback", "--track", "py3"]);
             assert.equal(r.code, 0, r.stderr);
-            assert.equal(s.read(), withLines(PY3_STEADY_BOTH, { "        live: red": "        live: black", "        passive: red": "        passive: black" }));
-            assert.match(r.stdout, /note: black \(py3-2020\.08\.09-1\) goes live directly/);
+            assert.equal(
+                s.read(),
+                withLines(PY3_DEPLOYED, {
+                    "        live: red": "        live: black",
+                    "        passive: red": "        passive: black",
+                    [`        previous: { color: black, tag: "${PY3_NEW}", by: deploy }`]: `        previous: { color: red, tag: "${PY3_LIVE}", by: rollback }`,
+                }),
+            );
+            assert.match(r.stdout, /\nnote: black py3-2020\.08\.09-1 goes live \(it was live before the last deploy\), with no prepare stage; red py3-2020\.08\.01-1 keeps running unrouted\n/);
+            assert.match(r.stdout, /then legal: prepare <tag>, rollback red\n$/);
+            const again = s.release(["rollback", "--track", "py3"]);
+            assert.equal(again.code, 1);
+            assert.match(again.stderr, /^track py3: cannot rollback: the last change of live was a rollback \(from red py3-2020\.08\.01-1\); another rollback would put red py3-2020\.08\.01-1, the release rolled back from, live again; to put red py3-2020\.08\.01-1 live anyway, name the color: rollback red\n/);
         });
 
         it("--track main (and no --track) edit the main track exactly as before, py3 untouched", () => {
@@ -262,7 +280,7 @@ describe("release helper on tracks (--track)", () => {
 
     it("a whole py3 rollout never changes a byte of the main track or of the other tracks", () => {
         const s = stackWith(WITH_PY2);
-        const steps = [["prepare", PY3_NEW], ["canary", "0.5"], ["canary", "5"], ["abort"], ["prepare", "py3-2020.08.10-1"], ["deploy"], ["rollback"]];
+        const steps = [["prepare", PY3_NEW], ["canary", "0.5"], ["canary", "5"], ["abort"], ["prepare", "py3-2020.08.10-1"], ["deploy"], ["rollback"], ["rollback", "black"]];
         const mainConfig = () => {
             const { "portal:tracks": _, ...rest } = configOf(s.read());
             return rest;
@@ -276,7 +294,13 @@ describe("release helper on tracks (--track)", () => {
             assert.deepEqual(mainConfig(), before.config);
             assert.deepEqual(tracksIn(s.read())[1], before.py2Track);
         }
-        assert.deepEqual(py3Release(s.read()), { tags: { red: PY3_LIVE, black: "py3-2020.08.10-1" }, live: "red", passive: "red", canary: 0 });
+        assert.deepEqual(py3Release(s.read()), {
+            tags: { red: PY3_LIVE, black: "py3-2020.08.10-1" },
+            live: "black",
+            passive: "black",
+            canary: 0,
+            previous: { color: "red", tag: PY3_LIVE, by: "rollback" },
+        });
     });
 
     describe("--dry-run on a track", () => {
@@ -364,7 +388,10 @@ describe("release helper on tracks (--track)", () => {
             const onBlack: ReleaseConfig = { tags: { red: "a", black: "b" }, live: "black", passive: "black", canary: 0 };
             assert.deepEqual(released(transition(onBlack, "prepare", "c", RED_BLACK)).tags, { red: "c", black: "b" });
             assert.deepEqual(legalVerbs(onBlack, RED_BLACK), ["prepare", "rollback"]);
-            assert.deepEqual(released(transition(onBlack, "rollback", undefined, RED_BLACK)), { ...onBlack, live: "red", passive: "red" });
+            assert.deepEqual(released(transition(onBlack, "rollback", "red", RED_BLACK)), { ...onBlack, live: "red", passive: "red", previous: { color: "black", tag: "b", by: "rollback" } });
+            const deployedBlack: ReleaseConfig = { ...onBlack, previous: { color: "red", tag: "a", by: "deploy" } };
+            assert.deepEqual(released(transition(deployedBlack, "rollback", undefined, RED_BLACK)), { ...onBlack, live: "red", passive: "red", previous: { color: "black", tag: "b", by: "rollback" } });
+            assert.match((transition(deployedBlack, "rollback", "blue", RED_BLACK) as { reason: string }).reason, /^cannot rollback blue: "blue" is not a color of this track; allowed: red, black\n/);
         });
 
         it("a verb given the wrong pair refuses instead of putting a tag on blue", () => {
@@ -483,8 +510,14 @@ describe("release helper on tracks (--track)", () => {
             assert.ok(canary.tracks![0].servers.every((server) => server.containers.find((c) => c.name === "portal-py3-black")?.protected === true));
             const steadyOn = (color: string) => ({ ...prepared, live: color, passive: color });
             await step(["deploy"], { stage: "steady", release: steadyOn("black"), live: { color: "black", tag: PY3_NEW }, liveUpstream: "py3_black", passiveUpstream: "py3_black" });
-            await step(["rollback"], { stage: "steady", release: steadyOn("red"), live: onRed, liveUpstream: "py3_red", passiveUpstream: "py3_red" });
-            assert.equal(s.read(), PY3_STEADY_BOTH);
+            await step(["rollback"], {
+                stage: "steady",
+                release: steadyOn("red"), // the plan shows tags, live, passive and canary; previous is checked in the file below
+                live: onRed,
+                liveUpstream: "py3_red",
+                passiveUpstream: "py3_red",
+            });
+            assert.equal(s.read(), withLines(PY3_STEADY_BOTH, { "        canary: 0": `        canary: 0\n        previous: { color: black, tag: "${PY3_NEW}", by: rollback }` }));
             assert.equal(mainPart(s.read()), mainPart(TRACKS));
         });
     });

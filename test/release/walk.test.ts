@@ -16,6 +16,8 @@ interface Expected {
     passive: string;
     canary: number;
     tags: Record<string, string>;
+    /** What the helper recorded as live before the last deploy or rollback. */
+    previous?: { color: string; tag: string; by: "deploy" | "rollback" };
     /** Every server's live upstream, as the offline plan describes it. */
     liveUpstream: string;
     passiveUpstream: string;
@@ -26,10 +28,12 @@ async function step(s: StackDir, argv: string[], expected: Expected): Promise<Pl
     const r = s.release(argv);
     assert.equal(r.code, 0, `${argv.join(" ")}: ${r.stderr}`);
     const { release } = validateConfig(portalRawConfig(s.read()));
-    assert.deepEqual(release, { tags: expected.tags, live: expected.live, passive: expected.passive, canary: expected.canary });
+    const { previous, ...rest } = release;
+    assert.deepEqual(rest, { tags: expected.tags, live: expected.live, passive: expected.passive, canary: expected.canary });
+    assert.deepEqual(previous, expected.previous, `${argv.join(" ")}: previous`);
     const plan = await planStack(readStackFile(s.file));
     assert.equal(plan.stage, expected.stage, argv.join(" "));
-    assert.deepEqual(plan.release, release);
+    assert.deepEqual(plan.release, rest);
     assert.deepEqual(plan.servers.map((server) => server.name), SERVERS);
     for (const server of plan.servers) {
         assert.equal(server.upstreams.live, expected.liveUpstream, `${argv.join(" ")}: ${server.name} live`);
@@ -56,10 +60,23 @@ describe("release walks (validateConfig + offline plan after each step)", functi
         await step(s, ["canary", "0.5"], { ...prepared, canary: 0.5, liveUpstream: "portal_blue, 0.5% to portal_green (sticky per client)" });
         const canaryPlan = await step(s, ["canary", "5"], { ...prepared, canary: 5, liveUpstream: "portal_blue, 5% to portal_green (sticky per client)" });
         assert.ok(canaryPlan.servers.every((server) => server.containers.find((c) => c.name === "portal-green")?.protected === true));
-        const deployed = await step(s, ["deploy"], { ...onBlue, live: "green", passive: "green", liveUpstream: "portal_green", passiveUpstream: "portal_green" });
+        const deployed = await step(s, ["deploy"], {
+            ...onBlue,
+            live: "green",
+            passive: "green",
+            liveUpstream: "portal_green",
+            passiveUpstream: "portal_green",
+            previous: { color: "blue", tag: LIVE_TAG, by: "deploy" },
+        });
         assert.deepEqual(deployed.servers[0].live, { color: "green", tag: NEW_TAG });
-        const rolledBack = await step(s, ["rollback"], onBlue);
+        const rolledBack = await step(s, ["rollback"], { ...onBlue, previous: { color: "green", tag: NEW_TAG, by: "rollback" } });
         assert.deepEqual(rolledBack.servers[0].live, { color: "blue", tag: LIVE_TAG });
+        // A second plain rollback would put the bad release back: refused, the file unchanged.
+        const text = s.read();
+        const again = s.release(["rollback"]);
+        assert.equal(again.code, 1);
+        assert.match(again.stderr, /^cannot rollback: the last change of live was a rollback \(from green 2020\.08\.08-1\)/);
+        assert.equal(s.read(), text);
     });
 
     it("steady -> prepare -> abort: back to steady blue, the prepared tag kept unrouted", async () => {

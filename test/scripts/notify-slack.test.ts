@@ -42,10 +42,11 @@ describe("scripts/notify-slack.sh (local webhook)", function () {
     cmdlinesDuringRequest = [];
   });
 
-  /** url null: SLACK_WEBHOOK_URL is not set at all. */
-  const notify = (args: string[], url: string | null = `${server.url}/services/${SECRET}`) => {
-    const env = envWithoutProxy(url === null ? {} : { SLACK_WEBHOOK_URL: url });
+  /** url null: SLACK_WEBHOOK_URL is not set at all. The operator is alice unless `who` says otherwise. */
+  const notify = (args: string[], url: string | null = `${server.url}/services/${SECRET}`, who: NodeJS.ProcessEnv = { PORTAL_OPERATOR: "alice" }) => {
+    const env = envWithoutProxy({ ...(url === null ? {} : { SLACK_WEBHOOK_URL: url }), ...who });
     if (url === null) delete env.SLACK_WEBHOOK_URL;
+    for (const key of ["PORTAL_OPERATOR", "USER"]) if (!(key in who)) delete env[key];
     return runScript("notify-slack.sh", args, { env });
   };
 
@@ -58,8 +59,23 @@ describe("scripts/notify-slack.sh (local webhook)", function () {
     assert.equal(req.method, "POST");
     assert.equal(req.url, `/services/${SECRET}`);
     assert.match(String(req.headers["content-type"]), /^application\/json/);
-    assert.deepEqual(JSON.parse(req.body), { text: message });
+    assert.deepEqual(JSON.parse(req.body), { text: `${message} (by alice)` });
     assert.ok(!r.stdout.includes(SECRET) && !r.stderr.includes(SECRET), "webhook URL not printed");
+  });
+
+  it("names the operator: PORTAL_OPERATOR, else USER, else an unknown operator", async function () {
+    const texts: string[] = [];
+    for (const who of [{ PORTAL_OPERATOR: "alice", USER: "deploy" }, { USER: "bob" }, {}, { PORTAL_OPERATOR: "x\u0007y", USER: "bob" }]) {
+      const r = await notify(["production: green 2020.08.07-1 prepared on web1, web2, web3"], undefined, who);
+      assert.equal(r.code, 0, describeResult(r));
+      texts.push((JSON.parse(server.requests[server.requests.length - 1]!.body) as { text: string }).text);
+    }
+    assert.deepEqual(texts, [
+      "production: green 2020.08.07-1 prepared on web1, web2, web3 (by alice)",
+      "production: green 2020.08.07-1 prepared on web1, web2, web3 (by bob)",
+      "production: green 2020.08.07-1 prepared on web1, web2, web3 (by an unknown operator)",
+      "production: green 2020.08.07-1 prepared on web1, web2, web3 (by an unknown operator)",
+    ]);
   });
 
   it("keeps the webhook URL out of every process's argv", async function () {

@@ -18,6 +18,8 @@ export interface ReleaseEdit {
     live?: string;
     passive?: string;
     canary?: number;
+    /** As the release helper writes it on deploy and rollback. */
+    previous?: { color: string; tag: string; by: "deploy" | "rollback" };
 }
 
 /** A copy of `config` with the release block edited (tags merged). */
