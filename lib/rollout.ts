@@ -182,10 +182,34 @@ export function liveNotice(stack: string, release: ReleaseConfig, servers: reado
     return `${subject}: ${live} live on ${on}`;
 }
 
-/** The line of an engine error worth reading: its last non-empty line (a script's own reason), at most 300 characters. */
+/**
+ * The server scripts' own names: each prefixes its messages with `<name>: ` (its PROG), and
+ * none of those messages carries a secret (a test checks every scripts/*.sh is listed).
+ */
+export const SCRIPT_NAMES = [
+    "init-routes",
+    "notify-slack",
+    "promote-compose",
+    "record-live",
+    "run-migrations",
+    "switch-route",
+    "switch-state",
+    "wait-healthy",
+    "write-compose",
+] as const;
+
+/**
+ * The line of an engine error worth reading: the last one a server script wrote itself, at
+ * most 300 characters. Anything else in the error (nginx's or the app's own output, which
+ * may hold a secret, e.g. a migration's) is never posted.
+ */
 function errorLine(error: string | undefined): string {
-    const lines = (error ?? "").split("\n").map((l) => l.trim()).filter((l) => l !== "");
-    const line = lines[lines.length - 1] ?? "no error text";
+    const ours = (error ?? "")
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => SCRIPT_NAMES.some((name) => l.startsWith(`${name}: `)));
+    const line = ours[ours.length - 1];
+    if (line === undefined) return "see the pulumi output";
     return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
 

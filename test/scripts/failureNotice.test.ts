@@ -4,12 +4,14 @@
 // and never asks for a retry. Under the mock runtime (no engine) no hook is declared.
 
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { errorHooksAvailable, failureCallback, withErrorHook } from "../../components/notice";
-import { failureNotice } from "../../lib/rollout";
+import { failureNotice, SCRIPT_NAMES } from "../../lib/rollout";
 import { evaluate } from "../../offline/evaluate";
 import { startServer, type TestServer } from "../support/http";
-import { envWithoutProxy } from "../support/run";
+import { envWithoutProxy, SCRIPTS_DIR } from "../support/run";
 import { steadyBlue } from "../support/stacks";
 
 const HOSTS = ["web1", "web2", "web3", "lb1"];
@@ -20,18 +22,27 @@ const HEALTH_ERROR =
 describe("failure notices", function () {
     this.timeout(30_000);
 
-    it("name the step, the server and the script's own reason (the error's last line)", () => {
+    it("name the step, the server and the script's own reason (its last line in the error), never other output", () => {
         assert.equal(
             failureNotice("production", HOSTS, "web2-green-healthy", "create", HEALTH_ERROR),
             "production: step green-healthy failed on web2 (create): wait-healthy: http://127.0.0.1:8002/health did not answer 200 within 180 s (last: HTTP 502)",
         );
         assert.equal(failureNotice("production", HOSTS, "web1-py3-route-live", "update", "switch-state: cannot rename"), "production: step py3-route-live failed on web1 (update): switch-state: cannot rename");
-        assert.equal(failureNotice("production", HOSTS, "lb1-edge-route", "create", "x"), "production: step edge-route failed on lb1 (create): x");
-        assert.equal(failureNotice("production", HOSTS, "portal-release-stamp", "create", undefined), "production: step portal-release-stamp failed (create): no error text");
-        const long = failureNotice("production", HOSTS, "web3-blue-image", "create", "e".repeat(400));
-        assert.equal(long, `production: step blue-image failed on web3 (create): ${"e".repeat(297)}...`);
+        assert.equal(failureNotice("production", HOSTS, "lb1-edge-route", "create", "x"), "production: step edge-route failed on lb1 (create): see the pulumi output");
+        assert.equal(failureNotice("production", HOSTS, "portal-release-stamp", "create", undefined), "production: step portal-release-stamp failed (create): see the pulumi output");
+        // The app's own output (a migration printing its connection string) is never posted.
+        const migration = 'Process exited with status 1: running "bash /srv/portal/scripts/run-migrations.sh ...":\nrun-migrations: starting portal-migrate-green\ndjango.db.utils.OperationalError: password=hunter2 rejected\n';
+        assert.equal(failureNotice("production", HOSTS, "web1-green-migrate", "create", migration), "production: step green-migrate failed on web1 (create): run-migrations: starting portal-migrate-green");
+        const long = failureNotice("production", HOSTS, "web3-blue-image", "create", `wait-healthy: ${"e".repeat(400)}`);
+        assert.equal(long, `production: step blue-image failed on web3 (create): wait-healthy: ${"e".repeat(283)}...`);
         // A longer host name wins over its prefix (web1 vs web10).
-        assert.equal(failureNotice("p", ["web1", "web10"], "web10-compose", "create", "x"), "p: step compose failed on web10 (create): x");
+        assert.equal(failureNotice("p", ["web1", "web10"], "web10-compose", "create", "write-compose: x"), "p: step compose failed on web10 (create): write-compose: x");
+    });
+
+    it("know every server script's name (the prefix of its own messages)", () => {
+        const scripts = fs.readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith(".sh"));
+        const names = scripts.map((f) => /^readonly PROG="([a-z-]+)"$/m.exec(fs.readFileSync(path.join(SCRIPTS_DIR, f), "utf8"))?.[1] ?? `${f} has no PROG`);
+        assert.deepEqual([...names].sort(), [...SCRIPT_NAMES].sort());
     });
 
     describe("the hook's callback against a real webhook", () => {
