@@ -8,6 +8,7 @@ import * as cmd from "../lib/commands";
 import { composeLabels, containerName } from "../lib/compose";
 import type { ColorRun } from "../lib/rollout";
 import { composeProject, type Track } from "../lib/tracks";
+import { CONTAINER_OPTIONS, containerPolicy } from "./containerPolicy";
 import type { Server } from "./server";
 import type { CommandStep } from "./target";
 
@@ -43,8 +44,9 @@ export class ColorDeployment extends pulumi.ComponentResource {
                 labels: Object.entries({ ...composeLabels(run.color, project), "portal.color": run.color, "portal.tag": run.tag }).map(
                     ([label, value]) => ({ label, value }),
                 ),
+                ...containerPolicy(app.stopGraceSeconds),
             },
-            { parent: this, provider: server.dockerProvider, dependsOn: args.gate, protect: run.protect },
+            { ...CONTAINER_OPTIONS, parent: this, provider: server.dockerProvider, dependsOn: args.gate, protect: run.protect },
         );
 
         const url = `http://127.0.0.1:${run.hostPort}${app.healthPath}`;

@@ -32,6 +32,9 @@ describe("local stack (mock runtime)", function () {
             networkMode: "host",
             restart: "unless-stopped",
             volumes: [{ hostPath: "/tmp/portal-local/nginx", containerPath: "/etc/nginx/conf.d", readOnly: true }],
+            mustRun: false,
+            destroyGraceSeconds: 10,
+            removeVolumes: false,
         });
         assert.equal(find(steady, "local-nginx-image")!.inputs.name, "nginx:1.27-alpine");
         const site = String(find(steady, "local-site")!.inputs.stdin);

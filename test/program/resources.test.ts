@@ -80,6 +80,9 @@ describe("resource inputs of web1, prepared stage, reload-free state mode (mock 
             ports: [{ internal: 8000, external: 8002, ip: "127.0.0.1" }],
             envs: ["DJANGO_SETTINGS_MODULE=portal.settings.production"],
             labels: [...composeLabels("green"), { label: "portal.color", value: "green" }, { label: "portal.tag", value: "2020.08.07-1" }],
+            mustRun: false,
+            destroyGraceSeconds: 30,
+            removeVolumes: false,
         });
     });
 
@@ -114,6 +117,9 @@ describe("resource inputs of web1, prepared stage, reload-free state mode (mock 
             restart: "unless-stopped",
             envs: ["DJANGO_SETTINGS_MODULE=portal.settings.production"],
             labels: [...composeLabels("djobs"), { label: "portal.tag", value: "2020.08.06-1" }],
+            mustRun: false,
+            destroyGraceSeconds: 30,
+            removeVolumes: false,
         });
     });
 
