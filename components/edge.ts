@@ -15,7 +15,7 @@ import { publishRoute, publishStaticFiles } from "./routing";
 export interface EdgeArgs {
     config: PortalConfig;
     edge: EdgeConfig;
-    host: { name: string; host: string };
+    host: { name: string; host: string; hostKey?: string };
     tracks: Track[];
     /** Per track: every server's recorded live switch. */
     after: Record<string, pulumi.Resource[]>;
@@ -24,7 +24,7 @@ export interface EdgeArgs {
 
 export class Edge extends Host {
     constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("portal:index:Edge", name, { config: args.config, host: args.host.host, dir: args.edge.dir, sshPrivateKey: args.sshPrivateKey }, opts);
+        super("portal:index:Edge", name, { config: args.config, host: args.host.host, dir: args.edge.dir, sshPrivateKey: args.sshPrivateKey, hostKey: args.host.hostKey }, opts);
         const { config, edge } = args;
         const mode = config.nginx.mode;
         const ready: pulumi.Resource[] = [];

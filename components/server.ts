@@ -28,7 +28,12 @@ export class Server extends Host {
     readonly images: Partial<Record<Color, docker.RemoteImage>> = {};
 
     constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("portal:index:Server", name, { config: args.config, host: args.server.host, dir: args.config.dir, sshPrivateKey: args.sshPrivateKey }, opts);
+        super(
+            "portal:index:Server",
+            name,
+            { config: args.config, host: args.server.host, dir: args.config.dir, sshPrivateKey: args.sshPrivateKey, hostKey: args.server.hostKey },
+            opts,
+        );
         this.server = args.server;
         const { config, server } = args;
 

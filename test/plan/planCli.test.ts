@@ -81,8 +81,8 @@ describe("offline plan CLI --compare", function () {
         assert.deepEqual(changes.slice(1, 7).map((l) => l.trim()), [
             "+- web1-live-healthy  (create, triggers)",
             "+- web1-compose-symlink  (triggers)",
-            "~ web1-route-live  (stdin)",
-            "~ web1-record-live  (create)",
+            "+- web1-route-live  (stdin, triggers)",
+            "+- web1-record-live  (create, triggers)",
             "+- web1-djobs  (image, labels)",
             "+- web1-cron  (image, labels)",
         ]);

@@ -81,6 +81,21 @@ describe("safety net: URNs, providers and container options of every committed s
                 }
             });
 
+            it("keeps every command's stdout and stderr secret in state and out of the log (but the release stamp's date)", () => {
+                const commands = [...evaluations[name].resources.values()].filter((r) => r.type.startsWith("command:") && r.type.endsWith(":Command"));
+                assert.ok(commands.length > 0);
+                for (const c of commands) {
+                    if (c.name.endsWith("release-stamp")) {
+                        // Its stdout (a date) is part of the compose step's command line: a secret would mask it.
+                        assert.deepEqual(c.additionalSecretOutputs, [], c.name);
+                        continue;
+                    }
+                    assert.deepEqual(c.additionalSecretOutputs, ["stdout", "stderr"], c.name);
+                    assert.ok(c.inputs.logging === "stderr" || c.inputs.logging === "none", `${c.name}: logging ${c.inputs.logging}`);
+                    if (c.name.endsWith("-migrate")) assert.equal(c.inputs.logging, "none", c.name);
+                }
+            });
+
             it("protects the container of every color that serves live traffic", () => {
                 const e = evaluations[name];
                 for (const [server, out] of Object.entries(e.outputs.servers)) {
