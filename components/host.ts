@@ -52,9 +52,9 @@ export abstract class Host extends pulumi.ComponentResource {
     private uploadScripts(setup: CommandStep): pulumi.Resource {
         const source = new pulumi.asset.FileArchive("scripts");
         if (this.config.target === "local") {
-            return new command.local.Command(
+            return this.target.step(
                 `${this.name}-scripts`,
-                { create: new ShellCommand(["cp", "-R", "scripts", `${this.home}/`]).toString(), triggers: [source] },
+                { create: new ShellCommand(["cp", "-R", "scripts", `${this.home}/`]), triggers: [source] },
                 { parent: this, dependsOn: [setup] },
             );
         }
