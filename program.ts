@@ -39,6 +39,7 @@ export function portalProgram(opts?: pulumi.ComponentResourceOptions): ProgramOu
                 sshPrivateKey: settings.getSecret("sshPrivateKey"),
                 slackWebhook: settings.getSecret("slackWebhook"),
                 appSecrets: settings.getSecretObject<Record<string, string>>("appSecrets"),
+                registryPassword: settings.getSecret("registryPassword"),
             },
         },
         opts,

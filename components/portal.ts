@@ -17,6 +17,7 @@ export interface PortalSecrets {
     sshPrivateKey?: pulumi.Output<string>;
     slackWebhook?: pulumi.Output<string>;
     appSecrets?: pulumi.Output<Record<string, string>>;
+    registryPassword?: pulumi.Output<string>;
 }
 
 export interface PortalArgs {
@@ -43,7 +44,11 @@ export class Portal extends pulumi.ComponentResource {
         this.stage = stageOf(config.release);
 
         const servers = config.servers.map(
-            (server) => new Server(server.name, { config, server, tracks, sshPrivateKey: secrets.sshPrivateKey }, { parent: this }),
+            (server) => new Server(
+                    server.name,
+                    { config, server, tracks, sshPrivateKey: secrets.sshPrivateKey, registryPassword: secrets.registryPassword },
+                    { parent: this },
+                ),
         );
         const primary = servers.find((s) => s.server.primary)!;
         const env = appEnv(config.app.env, secrets.appSecrets);
