@@ -226,7 +226,7 @@ function changeRelease(command: Command, fileName: string, filePath: string, tex
         );
     }
     const before = releaseAt(config, target);
-    const result = transition(before, verb, command.argument, track.colors);
+    const result = transition(before, verb, command.argument, track.colors, track.image);
     if (!result.ok) {
         return refusedOn(target, result.reason);
     }

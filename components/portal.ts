@@ -36,6 +36,12 @@ export class Portal extends pulumi.ComponentResource {
     readonly servers: Record<string, ServerOutputs> = {};
     /** The other tracks' stages and per-server outputs. */
     readonly tracks: Record<string, TrackOutputs> = {};
+    /**
+     * The steps after which the stack routes as configured: every server's recorded live switch
+     * of every track, and every edge split. The `deployed` output waits for them, so a failed
+     * or half-done `up` leaves the last complete state as the one the live guard reads.
+     */
+    readonly routed: pulumi.Resource[] = [];
 
     constructor(name: string, args: PortalArgs, opts?: pulumi.ComponentResourceOptions) {
         super("portal:index:Portal", name, {}, opts);
@@ -90,6 +96,7 @@ export class Portal extends pulumi.ComponentResource {
                 if (track.main) mainStaticFiles.set(server, deployed.staticFiles);
                 outputs[server.name] = deployed.outputs;
                 liveSwitches[track.name].push(deployed.liveRecorded);
+                this.routed.push(deployed.liveRecorded);
             }
             if (track.main) Object.assign(this.servers, outputs);
             else this.tracks[track.name] = { stage: stageOf(release), servers: outputs };
@@ -99,7 +106,8 @@ export class Portal extends pulumi.ComponentResource {
         if (config.edge) {
             for (const host of config.edge.hosts) {
                 // The edge routes to a track only once every server has switched its live upstream.
-                new Edge(host.name, { config, edge: config.edge, host, tracks, after: liveSwitches, sshPrivateKey: secrets.sshPrivateKey }, { parent: this });
+                const edge = new Edge(host.name, { config, edge: config.edge, host, tracks, after: liveSwitches, sshPrivateKey: secrets.sshPrivateKey }, { parent: this });
+                this.routed.push(edge.split);
             }
         }
         this.registerOutputs({ stage: this.stage, servers: this.servers, tracks: this.tracks });

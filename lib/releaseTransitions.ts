@@ -95,7 +95,7 @@ function foreignColors(release: ReleaseConfig, colors: ColorPair): Color[] {
  * (default: the main track's blue/green); `argument` is the raw command-line word (tag or
  * percent). Every color the result names comes from `colors`.
  */
-export function transition(release: ReleaseConfig, verb: Verb, argument?: string, colors: ColorPair = COLORS): Transition {
+export function transition(release: ReleaseConfig, verb: Verb, argument?: string, colors: ColorPair = COLORS, image?: string): Transition {
     const foreign = foreignColors(release, colors);
     if (foreign.length > 0) {
         const command = argument === undefined ? verb : `${verb} ${argument}`;
@@ -106,7 +106,7 @@ export function transition(release: ReleaseConfig, verb: Verb, argument?: string
     }
     switch (verb) {
         case "prepare":
-            return prepare(release, colors, argument ?? "");
+            return prepare(release, colors, argument ?? "", image);
         case "canary":
             return canary(release, colors, argument ?? "");
         case "deploy":
@@ -118,8 +118,12 @@ export function transition(release: ReleaseConfig, verb: Verb, argument?: string
     }
 }
 
-/** Puts `tag` on the non-live color and makes it passive. The live tag is allowed: a config-only change. */
-function prepare(release: ReleaseConfig, colors: ColorPair, tag: string): Transition {
+/**
+ * Puts `tag` on the non-live color and makes it passive. The live tag is allowed: a config-only change.
+ * When the release pins each color's repository (`images`), the prepared color gets `image`
+ * (the track's current `image`, i.e. `portal:image`): a new repository is prepared like a new tag.
+ */
+function prepare(release: ReleaseConfig, colors: ColorPair, tag: string, image?: string): Transition {
     if (!DOCKER_TAG.test(tag)) {
         return refuse(release, colors, "prepare", tag, `${JSON.stringify(tag)} is not a Docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})`);
     }
@@ -128,7 +132,11 @@ function prepare(release: ReleaseConfig, colors: ColorPair, tag: string): Transi
         tag === release.tags[release.live]
             ? [`${tag} is also the live tag: ${color} runs the same image as ${release.live}, so only config changes differ`]
             : [];
-    return { ok: true, release: { ...release, tags: { ...release.tags, [color]: tag }, passive: color, canary: 0 }, notes };
+    const images = release.images !== undefined && image !== undefined ? { images: { ...release.images, [color]: image } } : {};
+    if (images.images && image !== release.images?.[release.live]) {
+        notes.push(`${color} runs ${image}, live ${release.live} keeps ${release.images?.[release.live] ?? "the stack's image"}`);
+    }
+    return { ok: true, release: { ...release, ...images, tags: { ...release.tags, [color]: tag }, passive: color, canary: 0 }, notes };
 }
 
 /**
@@ -178,6 +186,12 @@ export function releaseChanges(before: ReleaseConfig, after: ReleaseConfig, colo
         const tag = after.tags[color];
         if (tag !== undefined && tag !== before.tags[color]) {
             changes.push({ path: ["tags", color], before: before.tags[color], after: tag });
+        }
+    }
+    for (const color of colors) {
+        const image = after.images?.[color];
+        if (image !== undefined && image !== before.images?.[color]) {
+            changes.push({ path: ["images", color], before: before.images?.[color], after: image });
         }
     }
     for (const key of ["live", "passive", "canary"] as const) {

@@ -5,7 +5,8 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { portalProgram, type ProgramOutputs } from "../program";
+import { guardedProgram, DEPLOYED_OUTPUT, type ProgramOutputs } from "../program";
+import type { DeployedState } from "../lib/liveGuard";
 
 export interface DeclaredResource {
     /** The URN the mock monitor gives (its type part names the immediate parent's type only). */
@@ -87,11 +88,23 @@ function providerOf(opts: pulumi.ResourceOptions, urns: Map<pulumi.Resource, str
     return explicit ? (urns.get(explicit) ?? "<unknown>") : undefined;
 }
 
-export async function evaluate(stackConfig: StackConfig, secretConfig: Record<string, unknown> = {}): Promise<Evaluation> {
+export interface EvaluateOptions {
+    /**
+     * The stack's last deployed state, served as its own `deployed` output to the program's
+     * StackReference (the live guard reads it). Absent: a new stack, nothing to guard.
+     */
+    lastDeployed?: DeployedState;
+}
+
+export async function evaluate(stackConfig: StackConfig, secretConfig: Record<string, unknown> = {}, options: EvaluateOptions = {}): Promise<Evaluation> {
     const inputsByKey = new Map<string, Record<string, unknown>>();
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => {
+                if (args.type === "pulumi:pulumi:StackReference") {
+                    const outputs = options.lastDeployed ? { [DEPLOYED_OUTPUT]: options.lastDeployed } : {};
+                    return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs, secretOutputNames: Object.keys(outputs) } };
+                }
                 inputsByKey.set(`${args.type}::${args.name}`, args.inputs);
                 // Like a real provider, a resource re-created with other inputs gets a new id.
                 return { id: `${args.name}-${digest(args.inputs).slice(0, 12)}`, state: mockOutputs(args) };
@@ -101,6 +114,7 @@ export async function evaluate(stackConfig: StackConfig, secretConfig: Record<st
         "portal",
         "test",
         false,
+        "organization",
     );
     const all: Record<string, string> = {};
     for (const [key, value] of Object.entries({ ...stackConfig, ...secretConfig })) {
@@ -120,7 +134,7 @@ export async function evaluate(stackConfig: StackConfig, secretConfig: Record<st
     let urns: string[];
     let outputs: ProgramOutputs;
     try {
-        outputs = portalProgram({ transformations: [capture] });
+        outputs = await guardedProgram({ transformations: [capture] });
         // Wait until every declared resource has registered with the mock monitor.
         urns = await Promise.all(seen.map((s) => urnOf(s.resource)));
         await new Promise((r) => setImmediate(r));

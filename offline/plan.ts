@@ -55,7 +55,7 @@ export interface EdgePlan {
 export interface Plan {
     note: string;
     stage: Stage;
-    release: { tags: Record<string, string>; live: string; passive: string; canary: number };
+    release: { tags: Record<string, string>; images?: Partial<Record<string, string>>; live: string; passive: string; canary: number };
     notifications: string;
     /** Other tracks, when the config declares any. */
     tracks?: TrackPlan[];
@@ -145,8 +145,8 @@ function serverPlans(evaluation: Evaluation, config: PortalConfig, track: Track,
 }
 
 function releasePlan(track: Track): Plan["release"] {
-    const { tags, live, passive, canary } = track.release;
-    return { tags: { ...tags }, live, passive, canary };
+    const { tags, images, live, passive, canary } = track.release;
+    return { tags: { ...tags }, ...(images ? { images: { ...images } } : {}), live, passive, canary };
 }
 
 function planFrom(evaluation: Evaluation, config: PortalConfig, notifies: boolean): Plan {

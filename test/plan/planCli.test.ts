@@ -26,7 +26,7 @@ describe("offline plan CLI", function () {
         assert.equal(p.stack, "production");
         assert.equal(p.stage, "prepared");
         assert.match(p.note, /does not read the servers' real state/);
-        assert.deepEqual(p.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, live: "blue", passive: "green", canary: 0 });
+        assert.deepEqual(p.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
         assert.deepEqual(p.servers.map((s: { name: string }) => s.name), ["web1", "web2", "web3"]);
         const [web1, web2] = p.servers;
         assert.deepEqual(web1.containers, [

@@ -21,7 +21,7 @@ describe("release helper (bin/release.ts)", () => {
     afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
 
     it("fixtures: the blue-only variant really lacks a green tag", () => {
-        assert.deepEqual(releaseBlock(STEADY_BLUE_ONLY), { tags: { blue: LIVE_TAG }, live: "blue", passive: "blue", canary: 0 });
+        assert.deepEqual(releaseBlock(STEADY_BLUE_ONLY), { tags: { blue: LIVE_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "blue", canary: 0 });
     });
 
     describe("each verb's edit", () => {
@@ -30,7 +30,7 @@ describe("release helper (bin/release.ts)", () => {
             const r = s.release(["prepare", NEW_TAG]);
             assert.equal(r.code, 0, r.stderr);
             assert.equal(s.read(), withLines(STEADY, { [`      green: "${GREEN_TAG}"`]: `      green: "${NEW_TAG}"`, "    passive: blue": "    passive: green" }));
-            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: NEW_TAG }, live: "blue", passive: "green", canary: 0 });
+            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: NEW_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
             assert.match(r.stdout, /portal:release\.tags\.green {2}"2020\.08\.07-1" → "2020\.08\.08-1"/);
             assert.match(r.stdout, /portal:release\.passive {5}blue → green/);
             assert.match(r.stdout, /\n {2}pulumi preview -s production\n {2}pulumi up -s production\n/);
@@ -41,7 +41,7 @@ describe("release helper (bin/release.ts)", () => {
             const s = stackWith(STEADY);
             const r = s.release(["prepare", LIVE_TAG]);
             assert.equal(r.code, 0, r.stderr);
-            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: LIVE_TAG }, live: "blue", passive: "green", canary: 0 });
+            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: LIVE_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
             assert.match(r.stdout, /note: 2020\.08\.06-1 is also the live tag/);
         });
 
@@ -66,7 +66,7 @@ describe("release helper (bin/release.ts)", () => {
             const r = s.release(["deploy"]);
             assert.equal(r.code, 0, r.stderr);
             assert.equal(s.read(), withLines(PRODUCTION, { "    live: blue": "    live: green" }));
-            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: GREEN_TAG }, live: "green", passive: "green", canary: 0 });
+            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: GREEN_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "green", passive: "green", canary: 0 });
         });
 
         it("abort: passive := live, canary 0, the prepared tag stays", () => {

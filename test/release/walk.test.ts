@@ -26,7 +26,8 @@ async function step(s: StackDir, argv: string[], expected: Expected): Promise<Pl
     const r = s.release(argv);
     assert.equal(r.code, 0, `${argv.join(" ")}: ${r.stderr}`);
     const { release } = validateConfig(portalRawConfig(s.read()));
-    assert.deepEqual(release, { tags: expected.tags, live: expected.live, passive: expected.passive, canary: expected.canary });
+    const images = { blue: "registry.example.com/portal", green: "registry.example.com/portal" };
+    assert.deepEqual(release, { tags: expected.tags, images, live: expected.live, passive: expected.passive, canary: expected.canary });
     const plan = await planStack(readStackFile(s.file));
     assert.equal(plan.stage, expected.stage, argv.join(" "));
     assert.deepEqual(plan.release, release);
