@@ -57,6 +57,12 @@ export class Server extends Host {
         this.server = args.server;
         const { config, server } = args;
 
+        // Changing this provider's config (registryAuth, sshOpts for a hostKey) or its plugin
+        // version updates it in place; nothing on it is replaced: pulumi@v3.248.0
+        // pkg/resource/deploy/providers/registry.go Diff drops `version` (FilterProviderConfig)
+        // before the provider's DiffConfig, and pulumi-terraform-bridge@v3.126.0
+        // pkg/tfbridge/provider.go configDiffer replaces only keys marked ForcesProviderReplace,
+        // of which pulumi-docker@v5.0.0 provider/resources.go marks none.
         this.dockerProvider = new docker.Provider(
             `${name}-docker`,
             {
