@@ -49,7 +49,13 @@ function loadOrRefuse(): PortalConfig {
  */
 function envLines(config: PortalConfig): string[] {
     const raw = pulumi.runtime.allConfig()["portal:appSecrets"];
-    const secrets: Record<string, string> = raw === undefined ? {} : JSON.parse(raw);
+    let secrets: Record<string, string> = {};
+    try {
+        const parsed = raw === undefined ? {} : JSON.parse(raw);
+        if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) secrets = parsed;
+    } catch {
+        // Not a map: Config.getSecretObject fails on it with its own message.
+    }
     return [...Object.entries(config.app.env), ...Object.entries(secrets)].map(([k, v]) => `${k}=${v}`);
 }
 
