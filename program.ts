@@ -4,32 +4,89 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, validateConfig, type PortalConfig } from "./lib/config";
+import { deployedState, liveGuard, type DeployedState } from "./lib/liveGuard";
 import { readRawConfig } from "./lib/rawConfig";
 import { Portal, type TrackOutputs } from "./components/portal";
 import type { ServerOutputs } from "./components/serverRelease";
+import type { CommandStep } from "./components/target";
 import type { Stage } from "./lib/rollout";
 
 export interface ProgramOutputs {
     stage: Stage;
     servers: Record<string, ServerOutputs>;
     tracks: Record<string, TrackOutputs>;
+    /**
+     * What this update deploys, for the live guard of the next one (secret: its fingerprints
+     * hash the app secrets). Resolves only once every live switch and edge split is done.
+     */
+    deployed: pulumi.Output<DeployedState>;
+    /** The same state as plain data (tests, the offline plan). */
+    deployedState: DeployedState;
 }
+
+/** The output the live guard reads back from the stack's last update. */
+export const DEPLOYED_OUTPUT = "deployed";
 
 /** Validates the stack's `portal:` config; throws ConfigError naming every bad key. */
 export function loadPortalConfig(): PortalConfig {
     return validateConfig(readRawConfig(pulumi.runtime.allConfig()));
 }
 
-export function portalProgram(opts?: pulumi.ComponentResourceOptions): ProgramOutputs {
-    let config: PortalConfig;
+function loadOrRefuse(): PortalConfig {
     try {
-        config = loadPortalConfig();
+        return loadPortalConfig();
     } catch (e) {
         if (e instanceof ConfigError) {
             throw new pulumi.RunError(`invalid portal config:\n${e.message}`);
         }
         throw e;
     }
+}
+
+/**
+ * The containers' env lines, secrets included, in the order components/appEnv.ts builds
+ * them: for the guard's fingerprints only (they leave the program only hashed, in a secret).
+ */
+function envLines(config: PortalConfig): string[] {
+    const raw = pulumi.runtime.allConfig()["portal:appSecrets"];
+    let secrets: Record<string, string> = {};
+    try {
+        const parsed = raw === undefined ? {} : JSON.parse(raw);
+        if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) secrets = parsed;
+    } catch {
+        // Not a map: Config.getSecretObject fails on it with its own message.
+    }
+    return [...Object.entries(config.app.env), ...Object.entries(secrets)].map(([k, v]) => `${k}=${v}`);
+}
+
+/**
+ * The last deployed state: this stack's own `deployed` output, read through a StackReference
+ * to itself (during an update it holds the previous update's outputs). None on a new stack.
+ */
+async function lastDeployed(): Promise<DeployedState | undefined> {
+    const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
+    const details = await self.getOutputDetails(DEPLOYED_OUTPUT);
+    return (details.value ?? details.secretValue) as DeployedState | undefined;
+}
+
+/** Refuses, before any resource is declared, a change the live guard forbids (lib/liveGuard.ts). */
+export function guard(last: DeployedState | undefined, next: DeployedState): void {
+    const problems = liveGuard(last, next);
+    if (problems.length > 0) {
+        throw new pulumi.RunError(`refused by the live guard (no single change may replace or delete a container that served live traffic):\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    }
+}
+
+/** The program: config, the live guard against the last deployed state, then the resources. */
+export async function guardedProgram(opts?: pulumi.ComponentResourceOptions): Promise<ProgramOutputs> {
+    const config = loadOrRefuse();
+    const next = deployedState(config, envLines(config));
+    guard(await lastDeployed(), next);
+    return portalProgram(opts, config, next);
+}
+
+/** Declares the resources of `config` (no guard: guardedProgram runs it first). */
+export function portalProgram(opts?: pulumi.ComponentResourceOptions, config: PortalConfig = loadOrRefuse(), next?: DeployedState): ProgramOutputs {
     const settings = new pulumi.Config("portal");
     const portal = new Portal(
         "portal",
@@ -39,9 +96,13 @@ export function portalProgram(opts?: pulumi.ComponentResourceOptions): ProgramOu
                 sshPrivateKey: settings.getSecret("sshPrivateKey"),
                 slackWebhook: settings.getSecret("slackWebhook"),
                 appSecrets: settings.getSecretObject<Record<string, string>>("appSecrets"),
+                registryPassword: settings.getSecret("registryPassword"),
             },
         },
         opts,
     );
-    return { stage: portal.stage, servers: portal.servers, tracks: portal.tracks };
+    const state = next ?? deployedState(config, envLines(config));
+    const done = pulumi.all(portal.routed.map((r) => (r as CommandStep).stdout));
+    const deployed = pulumi.secret(done.apply(() => state));
+    return { stage: portal.stage, servers: portal.servers, tracks: portal.tracks, deployed, deployedState: state };
 }

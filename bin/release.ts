@@ -261,7 +261,7 @@ function changeRelease(command: Command, fileName: string, filePath: string, tex
         );
     }
     const before = releaseAt(config, target);
-    const result = transition(before, verb, command.argument, track.colors, { mutableTags: config.mutableTags });
+    const result = transition(before, verb, command.argument, track.colors, { mutableTags: config.mutableTags, image: track.image });
     if (!result.ok) {
         return refusedOn(target, result.reason);
     }

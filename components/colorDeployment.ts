@@ -5,9 +5,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
-import { composeLabels, containerName } from "../lib/compose";
+import { colorContainerSpec } from "../lib/liveGuard";
 import type { ColorRun } from "../lib/rollout";
-import { composeProject, type Track } from "../lib/tracks";
+import type { Track } from "../lib/tracks";
+import { CONTAINER_OPTIONS, containerPolicy } from "./containerPolicy";
 import type { Server } from "./server";
 import type { CommandStep } from "./target";
 
@@ -30,21 +31,21 @@ export class ColorDeployment extends pulumi.ComponentResource {
         const { server, run } = args;
         const { app } = server.config;
         const image = server.images[run.color]!;
-        const project = composeProject(args.track);
+        // The live guard fingerprints the same spec (lib/liveGuard.ts): one source for both.
+        const spec = colorContainerSpec(server.config, args.track, run);
 
         this.container = new docker.Container(
             `${name}-container`,
             {
-                name: containerName(run.color, project),
+                name: spec.name,
                 image: image.imageId,
                 restart: "unless-stopped",
-                ports: [{ internal: app.port, external: run.hostPort, ip: app.bindAddress }],
+                ports: spec.ports,
                 envs: args.envs,
-                labels: Object.entries({ ...composeLabels(run.color, project), "portal.color": run.color, "portal.tag": run.tag }).map(
-                    ([label, value]) => ({ label, value }),
-                ),
+                labels: spec.labels,
+                ...containerPolicy(app.stopGraceSeconds),
             },
-            { parent: this, provider: server.dockerProvider, dependsOn: args.gate, protect: run.protect },
+            { ...CONTAINER_OPTIONS, parent: this, provider: server.dockerProvider, dependsOn: args.gate, protect: run.protect },
         );
 
         const url = `http://127.0.0.1:${run.hostPort}${app.healthPath}`;

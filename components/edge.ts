@@ -15,7 +15,7 @@ import { publishRoute, publishStaticFiles } from "./routing";
 export interface EdgeArgs {
     config: PortalConfig;
     edge: EdgeConfig;
-    host: { name: string; host: string };
+    host: { name: string; host: string; hostKey?: string };
     tracks: Track[];
     /** Per track: every server's recorded live switch. */
     after: Record<string, pulumi.Resource[]>;
@@ -23,8 +23,11 @@ export interface EdgeArgs {
 }
 
 export class Edge extends Host {
+    /** The split route step: done once the edge routes as configured. */
+    readonly split: pulumi.Resource;
+
     constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("portal:index:Edge", name, { config: args.config, host: args.host.host, dir: args.edge.dir, sshPrivateKey: args.sshPrivateKey }, opts);
+        super("portal:index:Edge", name, { config: args.config, host: args.host.host, dir: args.edge.dir, sshPrivateKey: args.sshPrivateKey, hostKey: args.host.hostKey }, opts);
         const { config, edge } = args;
         const mode = config.nginx.mode;
         const ready: pulumi.Resource[] = [];
@@ -40,10 +43,10 @@ export class Edge extends Host {
 
         const route = edgeRoute(config, edge);
         const routed = [route.color, ...(route.canary ? [route.canary.color] : [])];
-        const split = publishRoute(this, `${EDGE}-route`, routeMode(mode).live(route, EDGE_SCOPE), {
+        const split = (this.split = publishRoute(this, `${EDGE}-route`, routeMode(mode).live(route, EDGE_SCOPE), {
             parent: this,
             dependsOn: [staticFiles, ...routed.flatMap((track) => args.after[track] ?? [])],
-        });
+        }));
         this.registerOutputs({ split: split.stdout });
     }
 }

@@ -16,6 +16,8 @@ export interface HostArgs {
     dir: string;
     /** portal:sshPrivateKey; without it ssh uses the agent. */
     sshPrivateKey?: pulumi.Output<string>;
+    /** The host's pinned ssh key (servers[].hostKey / edge.hosts[].hostKey). */
+    hostKey?: string;
 }
 
 export interface StepOptions {
@@ -42,7 +44,7 @@ export abstract class Host extends pulumi.ComponentResource {
         this.target =
             config.target === "local"
                 ? new LocalTarget()
-                : new RemoteTarget({ host: args.host, port: config.ssh.port, user: config.ssh.user, privateKey: args.sshPrivateKey });
+                : new RemoteTarget({ host: args.host, port: config.ssh.port, user: config.ssh.user, privateKey: args.sshPrivateKey, hostKey: args.hostKey });
         const setup = this.target.step(`${name}-setup`, { create: cmd.prepareHost(args.dir, config.nginx.confDir) }, { parent: this });
         this.scripts = this.uploadScripts(setup);
     }
@@ -50,13 +52,15 @@ export abstract class Host extends pulumi.ComponentResource {
     private uploadScripts(setup: CommandStep): pulumi.Resource {
         const source = new pulumi.asset.FileArchive("scripts");
         if (this.config.target === "local") {
-            return new command.local.Command(
+            return this.target.step(
                 `${this.name}-scripts`,
-                { create: new ShellCommand(["cp", "-R", "scripts", `${this.home}/`]).toString(), triggers: [source] },
+                { create: new ShellCommand(["cp", "-R", "scripts", `${this.home}/`]), triggers: [source] },
                 { parent: this, dependsOn: [setup] },
             );
         }
-        // The archive's directory name is kept: it lands in <dir>/scripts.
+        // The archive's directory name is kept: it lands in <dir>/scripts. A connection change
+        // alone copies nothing: pulumi-command@v1.2.1 provider/pkg/provider/remote/copyController.go
+        // Update copies only when the source's hash or remotePath changed.
         return new command.remote.CopyToRemote(
             `${this.name}-scripts`,
             { connection: (this.target as RemoteTarget).connection, source, remotePath: this.home },

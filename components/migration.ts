@@ -28,13 +28,22 @@ export class Migration extends pulumi.ComponentResource {
         this.done = primary.step(
             `${run.color}-migrate`,
             {
+                // Keyed on what it migrates: the command line names the image (repository and
+                // tag) and the migrate argv, so only a new image of this color runs it again.
                 create: cmd.runMigrations(primary.home, containerName(`migrate-${run.color}`), run.image, run.args),
+                // The env is not a trigger: an env or secret change is stored by the no-op update
+                // (components/target.ts), so the next migration of this color runs with it, and no
+                // old migration runs again. (ignoreChanges would keep the first env forever: pulumi@v3.248.0
+                // pkg/resource/deploy/step_generator.go applies processIgnoreChanges before the diff,
+                // so even the replacement for a new tag was created with the old stdin.)
                 stdin: args.envLines,
                 // A mutable tag's command line stays the same when its image is pulled again.
                 ...(run.pull === undefined ? {} : { triggers: [run.pull] }),
+                rerunOnStdin: false,
+                // The app's own output: shown only in the error when it fails.
+                logging: "none",
             },
-            // Env or secret changes do not re-run old migrations: only a new tag (new command line) does.
-            { parent: this, dependsOn: args.after, ignoreChanges: ["stdin"] },
+            { parent: this, dependsOn: args.after },
         );
         this.registerOutputs({ stdout: this.done.stdout });
     }

@@ -1,7 +1,7 @@
 // Slack notifications: one per stage and track (prepared; live), each waiting for that
 // stage's step on every server. They run on the operator's machine, like the Fabric script
 // did; the webhook is a secret passed in the environment, never on the command line. A
-// notice runs again whenever its message changes. The local command inherits the
+// notice runs again whenever its message changes, and only then. The local command inherits the
 // environment of `pulumi up` (pulumi/pulumi-command@v1.2.1 provider/pkg/provider/local/
 // commandOutputs.go: cmd.Env = os.Environ() plus `environment`), so notify-slack.sh reads
 // the operator's name (PORTAL_OPERATOR, else USER) when it runs: a different operator does
@@ -12,6 +12,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
 import { failureNotice } from "../lib/rollout";
+import { NOOP_UPDATE, SECRET_OUTPUTS } from "./target";
 
 export function slackNotice(
     name: string,
@@ -19,14 +20,19 @@ export function slackNotice(
     webhook: pulumi.Output<string>,
     opts: { parent: pulumi.Resource; dependsOn: pulumi.Resource[] },
 ): command.local.Command {
+    const create = cmd.notifySlack(message).toString();
     return new command.local.Command(
         name,
         {
-            create: cmd.notifySlack(message).toString(),
+            create,
+            // A new message sends (replace); a new webhook alone does not resend (no-op update).
+            triggers: [create],
+            update: NOOP_UPDATE,
             environment: { SLACK_WEBHOOK_URL: pulumi.secret(webhook) },
+            logging: "stderr",
             addPreviousOutputInEnv: false,
         },
-        opts,
+        { ...opts, additionalSecretOutputs: SECRET_OUTPUTS },
     );
 }
 

@@ -18,6 +18,7 @@ export interface PortalSecrets {
     sshPrivateKey?: pulumi.Output<string>;
     slackWebhook?: pulumi.Output<string>;
     appSecrets?: pulumi.Output<Record<string, string>>;
+    registryPassword?: pulumi.Output<string>;
 }
 
 export interface PortalArgs {
@@ -36,6 +37,12 @@ export class Portal extends pulumi.ComponentResource {
     readonly servers: Record<string, ServerOutputs> = {};
     /** The other tracks' stages and per-server outputs. */
     readonly tracks: Record<string, TrackOutputs> = {};
+    /**
+     * The steps after which the stack routes as configured: every server's recorded live switch
+     * of every track, and every edge split. The `deployed` output waits for them, so a failed
+     * or half-done `up` leaves the last complete state as the one the live guard reads.
+     */
+    readonly routed: pulumi.Resource[] = [];
 
     /** `opts` plus, with a webhook, the failure notice's error hook on every step below the Portal. */
     private static options(args: PortalArgs, opts?: pulumi.ComponentResourceOptions): pulumi.ComponentResourceOptions | undefined {
@@ -53,7 +60,11 @@ export class Portal extends pulumi.ComponentResource {
         this.stage = stageOf(config.release);
 
         const servers = config.servers.map(
-            (server) => new Server(server.name, { config, server, tracks, sshPrivateKey: secrets.sshPrivateKey }, { parent: this }),
+            (server) => new Server(
+                    server.name,
+                    { config, server, tracks, sshPrivateKey: secrets.sshPrivateKey, registryPassword: secrets.registryPassword },
+                    { parent: this },
+                ),
         );
         const primary = servers.find((s) => s.server.primary)!;
         const env = appEnv(config.app.env, secrets.appSecrets);
@@ -96,6 +107,7 @@ export class Portal extends pulumi.ComponentResource {
                 if (track.main) mainStaticFiles.set(server, deployed.staticFiles);
                 outputs[server.name] = deployed.outputs;
                 liveSwitches[track.name].push(deployed.liveRecorded);
+                this.routed.push(deployed.liveRecorded);
             }
             if (secrets.slackWebhook) {
                 // One notice per stage and track, after that stage's step on every server.
@@ -120,7 +132,8 @@ export class Portal extends pulumi.ComponentResource {
         if (config.edge) {
             for (const host of config.edge.hosts) {
                 // The edge routes to a track only once every server has switched its live upstream.
-                new Edge(host.name, { config, edge: config.edge, host, tracks, after: liveSwitches, sshPrivateKey: secrets.sshPrivateKey }, { parent: this });
+                const edge = new Edge(host.name, { config, edge: config.edge, host, tracks, after: liveSwitches, sshPrivateKey: secrets.sshPrivateKey }, { parent: this });
+                this.routed.push(edge.split);
             }
         }
         this.registerOutputs({ stage: this.stage, servers: this.servers, tracks: this.tracks });

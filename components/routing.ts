@@ -11,8 +11,12 @@ import { publishStaticFile, routeMode, type RouteFile } from "../lib/routeModes"
 import type { PassiveRoute } from "../lib/rollout";
 import { trackScoped, type Track } from "../lib/tracks";
 import type { Host } from "./host";
+import { CONTAINER_OPTIONS, containerPolicy } from "./containerPolicy";
 import type { Server } from "./server";
 import type { CommandStep } from "./target";
+
+/** Grace period of the `local` target's nginx container. */
+const LOCAL_NGINX_GRACE_SECONDS = 10;
 
 /** A step that publishes one live or passive route file on a host. */
 export function publishRoute(host: Host, suffix: string, route: RouteFile, opts: { parent: pulumi.Resource; dependsOn: pulumi.Resource[] }): CommandStep {
@@ -89,8 +93,10 @@ export class Routing extends pulumi.ComponentResource {
                     { hostPath: hostDir(nginx.pidFile), containerPath: "/var/run" },
                     { hostPath: hostDir(nginx.errorLog), containerPath: "/var/log/nginx" },
                 ],
+                // nginx finishes its open requests on SIGQUIT within a few seconds.
+                ...containerPolicy(LOCAL_NGINX_GRACE_SECONDS),
             },
-            { parent: this, provider: server.dockerProvider, dependsOn: after },
+            { ...CONTAINER_OPTIONS, parent: this, provider: server.dockerProvider, dependsOn: after },
         );
     }
 }

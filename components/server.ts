@@ -6,8 +6,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
-import type { Color, PortalConfig, ServerConfig } from "../lib/config";
+import type { Color, PortalConfig, RegistryConfig, ServerConfig } from "../lib/config";
 import { colorRuns } from "../lib/rollout";
+import { dockerSshOpts } from "../lib/sshOptions";
 import type { Track } from "../lib/tracks";
 import { Host } from "./host";
 import { deployTrack, type DeployedTrack, type ServerOutputs, type ServerReleaseArgs } from "./serverRelease";
@@ -20,6 +21,25 @@ export interface ServerArgs {
     tracks: Track[];
     /** portal:sshPrivateKey; without it ssh uses the agent. */
     sshPrivateKey?: pulumi.Output<string>;
+    /** portal:registryPassword, required with portal:registry. */
+    registryPassword?: pulumi.Output<string>;
+}
+
+/**
+ * The provider's registry login. kreuzwerker/terraform-provider-docker@v4.2.0
+ * internal/provider/resource_docker_image_funcs.go pullImage: a pull sends the credentials of
+ * the provider's `registry_auth` entry whose address is the image's registry host, and empty
+ * ones otherwise (provider.go providerSetToRegistryAuth keys them by host); the operator's
+ * `docker login` is not read unless an entry names a config file. The password stays a secret.
+ */
+function registryAuth(registry: RegistryConfig | undefined, password: pulumi.Output<string> | undefined): Pick<docker.ProviderArgs, "registryAuth"> {
+    if (!registry) return {};
+    if (!password) {
+        throw new pulumi.RunError(
+            `portal:registry is set but portal:registryPassword is not; set it with: pulumi config set --secret portal:registryPassword`,
+        );
+    }
+    return { registryAuth: [{ address: registry.server, username: registry.username, password: pulumi.secret(password) }] };
 }
 
 export class Server extends Host {
@@ -29,15 +49,29 @@ export class Server extends Host {
     readonly images: Partial<Record<Color, docker.RemoteImage>> = {};
 
     constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("portal:index:Server", name, { config: args.config, host: args.server.host, dir: args.config.dir, sshPrivateKey: args.sshPrivateKey }, opts);
+        super(
+            "portal:index:Server",
+            name,
+            { config: args.config, host: args.server.host, dir: args.config.dir, sshPrivateKey: args.sshPrivateKey, hostKey: args.server.hostKey },
+            opts,
+        );
         this.server = args.server;
         const { config, server } = args;
 
+        // Changing this provider's config (registryAuth, sshOpts for a hostKey) or its plugin
+        // version updates it in place; nothing on it is replaced: pulumi@v3.248.0
+        // pkg/resource/deploy/providers/registry.go Diff drops `version` (FilterProviderConfig)
+        // before the provider's DiffConfig, and pulumi-terraform-bridge@v3.126.0
+        // pkg/tfbridge/provider.go configDiffer replaces only keys marked ForcesProviderReplace,
+        // of which pulumi-docker@v5.0.0 provider/resources.go marks none.
         this.dockerProvider = new docker.Provider(
             `${name}-docker`,
-            config.target === "local"
-                ? { host: "unix:///var/run/docker.sock" }
-                : { host: `ssh://${config.ssh.user}@${server.host}:${config.ssh.port}`, sshOpts: ["-o", "BatchMode=yes"] },
+            {
+                ...(config.target === "local"
+                    ? { host: "unix:///var/run/docker.sock" }
+                    : { host: `ssh://${config.ssh.user}@${server.host}:${config.ssh.port}`, sshOpts: dockerSshOpts(server.hostKey) }),
+                ...registryAuth(config.registry, args.registryPassword),
+            },
             { parent: this },
         );
 

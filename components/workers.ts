@@ -5,6 +5,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { composeLabels, containerName } from "../lib/compose";
 import type { WorkerRun } from "../lib/rollout";
+import { CONTAINER_OPTIONS, containerPolicy } from "./containerPolicy";
 import type { Server } from "./server";
 
 export interface WorkersArgs {
@@ -34,8 +35,9 @@ export class Workers extends pulumi.ComponentResource {
                         restart: "unless-stopped",
                         envs: args.envs,
                         labels: Object.entries({ ...composeLabels(run.role), "portal.tag": run.tag }).map(([label, value]) => ({ label, value })),
+                        ...containerPolicy(run.stopGraceSeconds),
                     },
-                    { parent: this, provider: server.dockerProvider, dependsOn: args.after },
+                    { ...CONTAINER_OPTIONS, parent: this, provider: server.dockerProvider, dependsOn: args.after },
                 ),
         );
         this.registerOutputs({ workers: this.containers.map((c) => c.name) });

@@ -6,7 +6,7 @@
 
 import { stringify } from "yaml";
 import type { PortalConfig, ServerConfig } from "./config";
-import { imageRef } from "./rollout";
+import { colorRepository, imageRef } from "./rollout";
 import { composeProject, tracksOf, type Track } from "./tracks";
 
 /** The main track's compose project; another track's is portal-<track>. */
@@ -35,7 +35,7 @@ export function renderCompose(config: PortalConfig, server: ServerConfig, track:
         const tag = track.release.tags[color];
         if (tag === undefined) continue;
         services[color] = {
-            image: imageRef(track.image, tag),
+            image: imageRef(colorRepository(track, color), tag),
             container_name: containerName(color, project),
             restart: "unless-stopped",
             ports: [`${track.hostPorts[color]}:${config.app.port}`],

@@ -39,6 +39,12 @@ export interface ReleaseConfig {
      * pulls that color's image again; immutable tags never need it.
      */
     pulled?: Record<Color, string>;
+    /**
+     * The image repository a color runs when it is not the track's `image` (`portal:image`):
+     * a color keeps its own repository, so a new repository is prepared on the passive color
+     * like a new tag and never touches the live one. Only colors set in the stack are present.
+     */
+    images?: Partial<Record<Color, string>>;
 }
 
 export interface ServerConfig {
@@ -46,6 +52,8 @@ export interface ServerConfig {
     host: string;
     primary: boolean;
     workers: string[];
+    /** The server's ssh host key (an OpenSSH public key line); without it the command provider accepts any key. */
+    hostKey?: string;
 }
 
 export interface SshConfig {
@@ -66,10 +74,21 @@ export interface AppConfig {
     migrate: string[];
     /** How long a new color may take to answer 200 on healthPath after its start. */
     healthTimeoutSeconds: number;
+    /** Seconds between SIGTERM and SIGKILL when a color's container is stopped to be removed. */
+    stopGraceSeconds: number;
 }
 
 export interface WorkerConfig {
     command: string[];
+    /** Seconds between SIGTERM and SIGKILL when the worker is replaced (default: app.stopGraceSeconds). */
+    stopGraceSeconds: number;
+}
+
+/** A private registry the docker provider logs in to (password: the secret `portal:registryPassword`). */
+export interface RegistryConfig {
+    /** Registry host[:port], as it prefixes the image repositories (registry.gitlab.com). */
+    server: string;
+    username: string;
 }
 
 export interface CanaryRoutingConfig {
@@ -123,7 +142,7 @@ export interface TrackConfig {
 
 /** nginx on load-balancer hosts spreading traffic over the servers and splitting it between tracks. */
 export interface EdgeConfig {
-    hosts: { name: string; host: string }[];
+    hosts: { name: string; host: string; hostKey?: string }[];
     listen: { address: string; port: number };
     /** Share of traffic sent to `track`; the rest goes to the main track. */
     split?: { track: string; percent: number };
@@ -149,15 +168,16 @@ export interface PortalConfig {
     edge?: EdgeConfig;
     /** Tags that may be re-pushed (e.g. latest): accepted without a digest, pulled again on every prepare. */
     mutableTags: string[];
+    registry?: RegistryConfig;
 }
 
 /** The raw values of the `portal:` namespace, keyed without the prefix. */
 export type RawConfig = Record<string, unknown>;
 
 /** Keys that hold secrets: read with requireSecret/getSecret, never validated as plain values. */
-export const SECRET_KEYS = ["sshPrivateKey", "slackWebhook", "appSecrets"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "slackWebhook", "appSecrets", "registryPassword"] as const;
 
-const KNOWN_KEYS = ["image", "release", "servers", "ssh", "app", "workers", "nginx", "dir", "target", "tracks", "edge", "mutableTags", ...SECRET_KEYS];
+const KNOWN_KEYS = ["image", "release", "servers", "ssh", "app", "workers", "nginx", "dir", "target", "tracks", "edge", "mutableTags", "registry", ...SECRET_KEYS];
 
 export function validateConfig(raw: RawConfig): PortalConfig {
     const p = new Problems();
@@ -166,7 +186,8 @@ export function validateConfig(raw: RawConfig): PortalConfig {
             p.add(key, `is not a known key; allowed: ${KNOWN_KEYS.join(", ")}`);
         }
     }
-    const workers = rules.workers(p, raw.workers);
+    const app = rules.app(p, raw.app);
+    const workers = rules.workers(p, raw.workers, app.stopGraceSeconds);
     const image = rules.image(p, "image", raw.image);
     const dir = raw.dir === undefined ? "/srv/portal" : rules.absolutePath(p, "dir", raw.dir);
     const mutableTags = rules.mutableTags(p, raw.mutableTags);
@@ -176,7 +197,7 @@ export function validateConfig(raw: RawConfig): PortalConfig {
         release: rules.release(p, "release", raw.release, COLORS, mutableTags),
         servers: rules.servers(p, raw.servers, Object.keys(workers)),
         ssh: rules.ssh(p, raw.ssh),
-        app: rules.app(p, raw.app),
+        app,
         workers,
         nginx: rules.nginx(p, raw.nginx),
         dir,
@@ -184,6 +205,7 @@ export function validateConfig(raw: RawConfig): PortalConfig {
         tracks,
         edge: raw.edge === undefined ? undefined : rules.edge(p, raw.edge, dir),
         mutableTags,
+        registry: raw.registry === undefined ? undefined : rules.registry(p, raw.registry),
     };
     checkClashes(p, config);
     if (config.target === "local" && config.edge) {

@@ -10,6 +10,7 @@ import type {
     NginxConfig,
     NginxSiteConfig,
     PreviousRelease,
+    RegistryConfig,
     ReleaseConfig,
     ServerConfig,
     SshConfig,
@@ -121,7 +122,12 @@ function releaseTag(p: Problems, path: string, value: unknown, mutable: readonly
 }
 
 export function release(p: Problems, path: string, value: unknown, colors: readonly Color[], mutable: readonly string[] = []): ReleaseConfig {
-    const r = object(p, path, value, ["tags", "live", "passive", "canary", "previous", "pulled"]);
+    const r = object(p, path, value, ["tags", "images", "live", "passive", "canary", "previous", "pulled"]);
+    const rawImages = object(p, `${path}.images`, r.images, colors, false);
+    const images: Partial<Record<Color, string>> = {};
+    for (const color of colors) {
+        if (rawImages[color] !== undefined) images[color] = image(p, `${path}.images.${color}`, rawImages[color]);
+    }
     const rawTags = object(p, `${path}.tags`, r.tags, colors);
     const tags: Record<Color, string> = {};
     for (const color of colors) {
@@ -141,7 +147,7 @@ export function release(p: Problems, path: string, value: unknown, colors: reado
     if (canary > 0 && passive === live) {
         p.add(`${path}.canary`, `is ${canary} while ${path}.passive equals ${path}.live (${live}); allowed: 0 outside a rollout`);
     }
-    const result: ReleaseConfig = { tags, live, passive, canary };
+    const result: ReleaseConfig = { tags, ...(r.images === undefined ? {} : { images }), live, passive, canary };
     if (r.previous !== undefined) result.previous = previousRelease(p, `${path}.previous`, r.previous, colors);
     if (r.pulled !== undefined) result.pulled = pulled(p, `${path}.pulled`, r.pulled, colors);
     return result;
@@ -196,10 +202,11 @@ function track(p: Problems, path: string, value: unknown, defaults: { image: str
     for (const c of colors) hostPorts[c] = integer(p, `${path}.hostPorts.${c}`, ports[c], 1, 65535);
     const retired = t.retired === undefined ? false : t.retired;
     if (typeof retired !== "boolean") p.add(`${path}.retired`, `is ${describe(retired)}; allowed: true, false`);
+    const trackImage = t.image === undefined ? defaults.image : image(p, `${path}.image`, t.image);
     return {
         name,
         colors,
-        image: t.image === undefined ? defaults.image : image(p, `${path}.image`, t.image),
+        image: trackImage,
         release: release(p, `${path}.release`, t.release, colors, defaults.mutableTags),
         hostPorts,
         site: site(p, `${path}.site`, t.site),
@@ -210,15 +217,16 @@ function track(p: Problems, path: string, value: unknown, defaults: { image: str
 
 export function edge(p: Problems, value: unknown, mainDir: string): EdgeConfig {
     const e = object(p, "edge", value, ["hosts", "listen", "split", "trackPorts", "dir"]);
-    const hosts: { name: string; host: string }[] = [];
+    const hosts: { name: string; host: string; hostKey?: string }[] = [];
     if (!Array.isArray(e.hosts) || e.hosts.length === 0) {
         p.add("edge.hosts", `is ${describe(e.hosts)}; allowed: a non-empty list of { name, host }`);
     } else {
         e.hosts.forEach((entry, i) => {
-            const h = object(p, `edge.hosts[${i}]`, entry, ["name", "host"]);
+            const h = object(p, `edge.hosts[${i}]`, entry, ["name", "host", "hostKey"]);
             hosts.push({
                 name: matching(p, `edge.hosts[${i}].name`, h.name, pattern.NAME, "lowercase letters, digits and '-', starting with a letter"),
                 host: matching(p, `edge.hosts[${i}].host`, h.host, pattern.HOST, "a hostname or IPv4 address"),
+                ...hostKey(p, `edge.hosts[${i}].hostKey`, h.hostKey),
             });
         });
     }
@@ -267,7 +275,7 @@ export function servers(p: Problems, value: unknown, workerRoles: string[]): Ser
 }
 
 function server(p: Problems, path: string, value: unknown, workerRoles: string[]): ServerConfig {
-    const s = object(p, path, value, ["name", "host", "primary", "workers"]);
+    const s = object(p, path, value, ["name", "host", "primary", "workers", "hostKey"]);
     const primary = s.primary === undefined ? false : s.primary;
     if (typeof primary !== "boolean") {
         p.add(`${path}.primary`, `is ${describe(primary)}; allowed: true, false`);
@@ -287,6 +295,23 @@ function server(p: Problems, path: string, value: unknown, workerRoles: string[]
         host: matching(p, `${path}.host`, s.host, pattern.HOST, "a hostname or IPv4 address"),
         primary: primary === true,
         workers: Array.isArray(workers) ? (workers as string[]) : [],
+        ...hostKey(p, `${path}.hostKey`, s.hostKey),
+    };
+}
+
+/** An optional pinned ssh host key: `{ hostKey }` when set, `{}` when absent. */
+function hostKey(p: Problems, path: string, value: unknown): { hostKey?: string } {
+    if (value === undefined) return {};
+    const allowed = "an OpenSSH public key 'TYPE BASE64' (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256/384/521), e.g. from `ssh-keyscan -t ed25519 HOST | cut -d' ' -f2-`";
+    return { hostKey: matching(p, path, value, pattern.SSH_HOST_KEY, allowed) };
+}
+
+/** `portal:registry`: where the provider logs in to pull; the password is the secret `portal:registryPassword`. */
+export function registry(p: Problems, value: unknown): RegistryConfig {
+    const r = object(p, "registry", value, ["server", "username"]);
+    return {
+        server: matching(p, "registry.server", r.server, pattern.REGISTRY_HOST, "a registry host[:port] as in the image name, e.g. registry.gitlab.com"),
+        username: matching(p, "registry.username", r.username, pattern.ENV_VALUE, "a user name without newline or NUL"),
     };
 }
 
@@ -299,7 +324,7 @@ export function ssh(p: Problems, value: unknown): SshConfig {
 }
 
 export function app(p: Problems, value: unknown): AppConfig {
-    const a = object(p, "app", value, ["port", "healthPath", "hostPorts", "upstreamHost", "bindAddress", "env", "migrate", "healthTimeoutSeconds"]);
+    const a = object(p, "app", value, ["port", "healthPath", "hostPorts", "upstreamHost", "bindAddress", "env", "migrate", "healthTimeoutSeconds", "stopGraceSeconds"]);
     const ports = object(p, "app.hostPorts", a.hostPorts, COLOR_LIST);
     const hostPorts = {
         blue: integer(p, "app.hostPorts.blue", ports.blue, 1, 65535),
@@ -323,10 +348,17 @@ export function app(p: Problems, value: unknown): AppConfig {
         env,
         migrate: words(p, "app.migrate", a.migrate, false),
         healthTimeoutSeconds: a.healthTimeoutSeconds === undefined ? 120 : integer(p, "app.healthTimeoutSeconds", a.healthTimeoutSeconds, 1, 3600),
+        stopGraceSeconds: a.stopGraceSeconds === undefined ? DEFAULT_STOP_GRACE_SECONDS : integer(p, "app.stopGraceSeconds", a.stopGraceSeconds, 0, 3600),
     };
 }
 
-export function workers(p: Problems, value: unknown): Record<string, WorkerConfig> {
+/**
+ * Default seconds between SIGTERM and SIGKILL when a container is removed: long enough for a
+ * request or a djobs job in flight to finish (gunicorn's graceful timeout is 30 s).
+ */
+export const DEFAULT_STOP_GRACE_SECONDS = 30;
+
+export function workers(p: Problems, value: unknown, defaultGrace: number): Record<string, WorkerConfig> {
     if (value === undefined) {
         return {};
     }
@@ -337,8 +369,11 @@ export function workers(p: Problems, value: unknown): Record<string, WorkerConfi
     const result: Record<string, WorkerConfig> = {};
     for (const [role, spec] of Object.entries(value)) {
         matching(p, `workers.${role}`, role, pattern.NAME, "a role name of lowercase letters, digits and '-'");
-        const w = object(p, `workers.${role}`, spec, ["command"]);
-        result[role] = { command: words(p, `workers.${role}.command`, w.command, true) };
+        const w = object(p, `workers.${role}`, spec, ["command", "stopGraceSeconds"]);
+        result[role] = {
+            command: words(p, `workers.${role}.command`, w.command, true),
+            stopGraceSeconds: w.stopGraceSeconds === undefined ? defaultGrace : integer(p, `workers.${role}.stopGraceSeconds`, w.stopGraceSeconds, 0, 3600),
+        };
     }
     return result;
 }

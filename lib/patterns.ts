@@ -4,6 +4,12 @@
 /** Server names and worker roles: also used in resource names and container names. */
 export const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
+/** An OpenSSH public key line as in known_hosts after the host field: type, base64 key, no comment. */
+export const SSH_HOST_KEY = /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)) [A-Za-z0-9+\/]{16,}={0,3}$/;
+
+/** A registry host[:port] as it prefixes an image repository (registry.gitlab.com, localhost:5000). */
+export const REGISTRY_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::[0-9]{1,5})?$/;
+
 /** A DNS hostname or a dotted IPv4 address. */
 export const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 

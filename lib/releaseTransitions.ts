@@ -195,10 +195,15 @@ export function transition(release: ReleaseConfig, verb: ReleaseVerb, argument?:
     }
 }
 
-/** What prepare needs beyond the release: the config's mutable tags, and the clock for their pull stamp. */
+/**
+ * What prepare needs beyond the release: the config's mutable tags, the clock for their pull
+ * stamp, and the track's current `image` (portal:image), which the prepared color gets when
+ * the release pins each color's repository (`images`): a new repository is prepared like a new tag.
+ */
 export interface TransitionContext {
     mutableTags?: readonly string[];
     now?: Date;
+    image?: string;
 }
 
 /** YYYYMMDD-HHMMSS in UTC, like the program's release stamp. */
@@ -220,7 +225,12 @@ function prepare(release: ReleaseConfig, colors: ColorPair, tag: string, context
         tag === release.tags[release.live]
             ? [`${tag} is also the live tag: ${color} runs the same image as ${release.live}, so only config changes differ`]
             : [];
-    const next: ReleaseConfig = { ...release, tags: { ...release.tags, [color]: tag }, passive: color, canary: 0 };
+    const { image } = context;
+    const images = release.images !== undefined && image !== undefined ? { images: { ...release.images, [color]: image } } : {};
+    if (images.images && image !== release.images?.[release.live]) {
+        notes.push(`${color} runs ${image}, live ${release.live} keeps ${release.images?.[release.live] ?? "the stack's image"}`);
+    }
+    const next: ReleaseConfig = { ...release, ...images, tags: { ...release.tags, [color]: tag }, passive: color, canary: 0 };
     if (isMutableTag(tag, context.mutableTags ?? [])) {
         const stamp = pullStamp(context.now ?? new Date());
         next.pulled = { ...release.pulled, [color]: stamp };
@@ -299,6 +309,12 @@ export function releaseChanges(before: ReleaseConfig, after: ReleaseConfig, colo
         const tag = after.tags[color];
         if (tag !== undefined && tag !== before.tags[color]) {
             changes.push({ path: ["tags", color], before: before.tags[color], after: tag });
+        }
+    }
+    for (const color of colors) {
+        const image = after.images?.[color];
+        if (image !== undefined && image !== before.images?.[color]) {
+            changes.push({ path: ["images", color], before: before.images?.[color], after: image });
         }
     }
     for (const key of ["live", "passive", "canary"] as const) {

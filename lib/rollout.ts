@@ -27,6 +27,11 @@ export function imageRef(repository: string, tag: string): string {
     return `${repository}:${tag}`;
 }
 
+/** The repository `color` runs: its own (`release.images.<color>`), else the track's image. */
+export function colorRepository(track: Pick<Track, "image" | "release">, color: Color): string {
+    return track.release.images?.[color] ?? track.image;
+}
+
 /** One color's container on a server. */
 export interface ColorRun {
     color: Color;
@@ -51,7 +56,7 @@ export function colorRuns(config: PortalConfig, track: Track = mainOf(config)): 
     return track.colors.filter((color) => release.tags[color] !== undefined).map((color) => ({
         color,
         tag: release.tags[color],
-        image: imageRef(track.image, release.tags[color]),
+        image: imageRef(colorRepository(track, color), release.tags[color]),
         hostPort: track.hostPorts[color],
         protect: !track.retired && servesLiveTraffic(release, color),
         ...(isMutableTag(release.tags[color], config.mutableTags) ? { pull: release.pulled?.[color] ?? "" } : {}),
@@ -116,16 +121,20 @@ export interface WorkerRun {
     command: string[];
     tag: string;
     image: string;
+    /** destroyGraceSeconds of the worker's container. */
+    stopGraceSeconds: number;
 }
 
 /** Workers run on the main track's live tag: they change on its deploy and rollback, never on prepare. */
 export function workerRuns(config: PortalConfig, server: ServerConfig): WorkerRun[] {
     const tag = config.release.tags[config.release.live]!;
+    const image = imageRef(colorRepository(mainOf(config), config.release.live), tag);
     return server.workers.map((role) => ({
         role,
         command: config.workers[role].command,
         tag,
-        image: imageRef(config.image, tag),
+        image,
+        stopGraceSeconds: config.workers[role].stopGraceSeconds,
     }));
 }
 

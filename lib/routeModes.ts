@@ -3,6 +3,9 @@
 // switch renames a state file that the njs router reads per request. Both keep the diff
 // semantics: prepare writes only the passive file, deploy/rollback/canary only the live one.
 
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as cmd from "./commands";
 import type { PortalConfig } from "./config";
 import * as reload from "./nginxRoutes";
@@ -35,9 +38,15 @@ export function publishStaticFile(config: PortalConfig, home: string, file: stri
     return cmd.switchRoute(home, `${config.nginx.confDir}/${file}`, config.nginx);
 }
 
-/** router.conf: loads the njs router from `home`/scripts; one per host, shared by all tracks. */
+/** The sha256 of the router script the program uploads (scripts/portal-router.js of this checkout). */
+export function routerScriptSha256(): string {
+    const script = path.join(__dirname, "..", "scripts", state.ROUTER_SCRIPT);
+    return createHash("sha256").update(fs.readFileSync(script)).digest("hex");
+}
+
+/** router.conf: loads the njs router from `home`/scripts; one per host, shared by all tracks; names the router's hash. */
 export function routerFile(config: PortalConfig, home: string): RouteFile {
-    return { file: state.ROUTER_FILE, content: state.renderRouterConf(config.nginx.confDir, cmd.scriptsDir(home)) };
+    return { file: state.ROUTER_FILE, content: state.renderRouterConf(config.nginx.confDir, cmd.scriptsDir(home), routerScriptSha256()) };
 }
 
 function upstreams(config: PortalConfig, track: Track): RouteFile {

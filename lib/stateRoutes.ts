@@ -48,9 +48,12 @@ export function renderPassiveState(route: PassiveRoute, prefix = MAIN_PREFIX): s
  * Loads the router (shipped with the scripts) and tells it where the state files are. A
  * listener of another track sets $portal_track, and the router reads <track>-live.state.
  */
-export function renderRouterConf(confDir: string, scriptsDir: string): string {
+export function renderRouterConf(confDir: string, scriptsDir: string, routerSha256?: string): string {
     return (
         "# Managed by Pulumi (project portal): reload-free routing through the njs router.\n" +
+        // The router's hash: a new portal-router.js changes this file, so its publish step runs
+        // again and reloads nginx, which loads the new script (the upload alone reloads nothing).
+        (routerSha256 ? `# ${ROUTER_SCRIPT} sha256 ${routerSha256}\n` : "") +
         `js_import portal_router from ${scriptsDir}/${ROUTER_SCRIPT};\n` +
         `js_var $portal_state_dir ${confDir};\n` +
         "js_var $portal_track;\n" +

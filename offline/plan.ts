@@ -57,7 +57,7 @@ export interface EdgePlan {
 export interface Plan {
     note: string;
     stage: Stage;
-    release: { tags: Record<string, string>; live: string; passive: string; canary: number };
+    release: { tags: Record<string, string>; images?: Partial<Record<string, string>>; live: string; passive: string; canary: number };
     notifications: string;
     /** The main track's notices: one per stage (prepared while prepared; live), for all servers. */
     notices: string[];
@@ -91,7 +91,7 @@ export function readStackFile(file: string): StackFile {
 }
 
 export async function planStack(stack: StackFile): Promise<Plan> {
-    const evaluation = await evaluate(stack.config, stack.secrets, stack.name);
+    const evaluation = await evaluate(stack.config, stack.secrets, { stack: stack.name });
     return planFrom(evaluation, loadPortalConfig(), stack.secrets["portal:slackWebhook"] !== undefined);
 }
 
@@ -156,8 +156,8 @@ function noticesOf(evaluation: Evaluation, track: Track): string[] {
 }
 
 function releasePlan(track: Track): Plan["release"] {
-    const { tags, live, passive, canary } = track.release;
-    return { tags: { ...tags }, live, passive, canary };
+    const { tags, images, live, passive, canary } = track.release;
+    return { tags: { ...tags }, ...(images ? { images: { ...images } } : {}), live, passive, canary };
 }
 
 function planFrom(evaluation: Evaluation, config: PortalConfig, notifies: boolean): Plan {

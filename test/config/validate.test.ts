@@ -82,7 +82,7 @@ describe("config validation", () => {
         const config = validateConfig(production());
         assert.equal(config.target, "ssh");
         assert.equal(config.app.upstreamHost, "127.0.0.1");
-        assert.deepEqual(config.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, live: "blue", passive: "green", canary: 0 });
+        assert.deepEqual(config.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
         assert.deepEqual(config.nginx.canary, { mode: "sticky", cookie: "portal_client" });
         for (const stack of ["staging", "local"]) {
             const raw: RawConfig = {};

@@ -37,7 +37,7 @@ describe("offline plan CLI", function () {
         assert.equal(p.stack, "production");
         assert.equal(p.stage, "prepared");
         assert.match(p.note, /does not read the servers' real state/);
-        assert.deepEqual(p.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, live: "blue", passive: "green", canary: 0 });
+        assert.deepEqual(p.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
         assert.deepEqual(p.servers.map((s: { name: string }) => s.name), ["web1", "web2", "web3"]);
         const [web1, web2] = p.servers;
         assert.deepEqual(web1.containers, [
@@ -93,8 +93,8 @@ describe("offline plan CLI --compare", function () {
         assert.deepEqual(changes.slice(1, 7).map((l) => l.trim()), [
             "+- web1-live-healthy  (create, triggers)",
             "+- web1-compose-symlink  (triggers)",
-            "~ web1-route-live  (stdin)",
-            "~ web1-record-live  (create)",
+            "+- web1-route-live  (stdin, triggers)",
+            "+- web1-record-live  (create, triggers)",
             "+- web1-djobs  (image, labels)",
             "+- web1-cron  (image, labels)",
         ]);

@@ -46,13 +46,17 @@ describe("digests and mutable tags (mock runtime, production stack)", function (
             const pull = find(e, `${s}-green-pull`)!;
             assert.equal(pull.type, "command:remote:Command");
             assert.equal(pull.inputs.create, "docker pull registry.example.com/portal:latest");
-            assert.deepEqual(pull.inputs.triggers, ["20201201-143000"]);
+            // A step's triggers: its command line, then its own (components/target.ts).
+            assert.deepEqual(pull.inputs.triggers, ["docker pull registry.example.com/portal:latest", "20201201-143000"]);
             assert.equal(pull.parent, urnOf(e, s));
             assert.deepEqual(find(e, `${s}-green-image`)!.inputs, { name: "registry.example.com/portal:latest", keepLocally: true, pullTriggers: ["20201201-143000"] });
             assert.deepEqual(find(e, `${s}-green-image`)!.dependsOn, [pull.urn]);
             assert.equal(find(e, `${s}-blue-pull`), undefined, "blue's versioned tag is not pulled again");
         }
-        assert.deepEqual(find(e, "web1-green-migrate")!.inputs.triggers, ["20201201-143000"]);
+        assert.deepEqual(find(e, "web1-green-migrate")!.inputs.triggers, [
+            "bash /srv/portal/scripts/run-migrations.sh portal-migrate-green registry.example.com/portal:latest python manage.py migrate --noinput",
+            "20201201-143000",
+        ]);
         assert.equal(find(e, "web1-blue-migrate")!.inputs.triggers, undefined);
     });
 

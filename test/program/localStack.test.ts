@@ -37,6 +37,9 @@ describe("local stack (mock runtime)", function () {
                 { hostPath: "/tmp/portal-local/nginx-run", containerPath: "/var/run" },
                 { hostPath: "/tmp/portal-local/nginx-log", containerPath: "/var/log/nginx" },
             ],
+            mustRun: false,
+            destroyGraceSeconds: 10,
+            removeVolumes: false,
         });
         assert.equal(find(steady, "local-nginx-image")!.inputs.name, "nginx:1.27-alpine");
         const site = String(find(steady, "local-site")!.inputs.stdin);

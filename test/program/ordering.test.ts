@@ -158,7 +158,10 @@ describe("rollout order and placement (mock runtime, production stack)", functio
         assert.deepEqual(Object.keys(prepared.evaluation.outputs.servers), SERVERS);
     });
 
-    it("never re-runs old migrations when only the env or secrets change", () => {
-        assert.deepEqual(prepared.get("web1-green-migrate").ignoreChanges, ["stdin"]);
+    it("never re-runs old migrations when only the env or secrets change: the env is no trigger, no ignoreChanges keeps it stale", () => {
+        const migrate = prepared.get("web1-green-migrate");
+        assert.deepEqual(migrate.ignoreChanges, []);
+        assert.deepEqual(migrate.inputs.triggers, [migrate.inputs.create]);
+        assert.equal(migrate.inputs.update, "true");
     });
 });

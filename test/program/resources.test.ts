@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { evaluate, type Evaluation } from "../../offline/evaluate";
-import { steadyBlue, withRelease } from "../support/stacks";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { REPO, steadyBlue, withRelease } from "../support/stacks";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const secret = (value: unknown) => ({ [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
@@ -19,6 +21,17 @@ const composeLabels = (service: string) => [
     { label: "com.docker.compose.container-number", value: "1" },
 ];
 
+const sha = (text: string) => `stdin sha256 ${createHash("sha256").update(text).digest("hex")}`;
+/** A step's whole inputs (components/target.ts): triggers = command line + stdin hash, a no-op update, stderr logged. */
+const step = (create: string, stdin?: string, more: unknown[] = []) => ({
+    addPreviousOutputInEnv: false,
+    connection: WEB1,
+    create,
+    update: "true",
+    logging: "stderr",
+    ...(stdin === undefined ? {} : { stdin }),
+    triggers: [create, ...(stdin === undefined ? [] : [sha(stdin)]), ...more],
+});
 const prepared = () => withRelease(steadyBlue(), { tags: { green: "2020.08.07-1" }, passive: "green" });
 const imageId = (name: string) => `sha256:${createHash("sha256").update(JSON.stringify(name)).digest("hex")}`;
 const UPSTREAMS =
@@ -35,35 +48,20 @@ describe("resource inputs of web1, prepared stage, reload-free state mode (mock 
     });
 
     it("the static files: upstreams, then the njs router, each tested and reloaded once", () => {
-        assert.deepEqual(inputs("web1-upstreams"), { addPreviousOutputInEnv: false, connection: WEB1, create: SWITCH("upstreams.conf"), stdin: UPSTREAMS });
-        assert.deepEqual(inputs("web1-router"), {
-            addPreviousOutputInEnv: false,
-            connection: WEB1,
-            create: SWITCH("router.conf"),
-            stdin:
-                "# Managed by Pulumi (project portal): reload-free routing through the njs router.\n" +
+        assert.deepEqual(inputs("web1-upstreams"), step(SWITCH("upstreams.conf"), UPSTREAMS));
+        assert.deepEqual(inputs("web1-router"), step(SWITCH("router.conf"), "# Managed by Pulumi (project portal): reload-free routing through the njs router.\n" +
+                `# portal-router.js sha256 ${createHash("sha256").update(fs.readFileSync(path.join(REPO, "scripts", "portal-router.js"))).digest("hex")}\n` +
                 "js_import portal_router from /srv/portal/scripts/portal-router.js;\n" +
                 "js_var $portal_state_dir /etc/nginx/portal;\n" +
                 "js_var $portal_track;\n" +
                 "js_set $portal_live portal_router.live;\n" +
-                "js_set $portal_passive portal_router.passive;\n",
-        });
+                "js_set $portal_passive portal_router.passive;\n"));
         assert.equal(inputs("web1-routes-init"), undefined);
     });
 
     it("the passive switch renames passive.state to green, the live one keeps blue", () => {
-        assert.deepEqual(inputs("web1-route-passive"), {
-            addPreviousOutputInEnv: false,
-            connection: WEB1,
-            create: SWITCH_STATE("passive.state"),
-            stdin: '{"upstream":"portal_green"}\n',
-        });
-        assert.deepEqual(inputs("web1-route-live"), {
-            addPreviousOutputInEnv: false,
-            connection: WEB1,
-            create: SWITCH_STATE("live.state"),
-            stdin: '{"upstream":"portal_blue"}\n',
-        });
+        assert.deepEqual(inputs("web1-route-passive"), step(SWITCH_STATE("passive.state"), '{"upstream":"portal_green"}\n'));
+        assert.deepEqual(inputs("web1-route-live"), step(SWITCH_STATE("live.state"), '{"upstream":"portal_blue"}\n'));
     });
 
     it("a canary lands in the live state in basis points, sticky on the configured cookie", async () => {
@@ -80,6 +78,9 @@ describe("resource inputs of web1, prepared stage, reload-free state mode (mock 
             ports: [{ internal: 8000, external: 8002, ip: "127.0.0.1" }],
             envs: ["DJANGO_SETTINGS_MODULE=portal.settings.production"],
             labels: [...composeLabels("green"), { label: "portal.color", value: "green" }, { label: "portal.tag", value: "2020.08.07-1" }],
+            mustRun: false,
+            destroyGraceSeconds: 30,
+            removeVolumes: false,
         });
     });
 
@@ -88,25 +89,19 @@ describe("resource inputs of web1, prepared stage, reload-free state mode (mock 
         assert.ok(container);
         const healthy = inputs("web1-green-healthy")!;
         assert.equal(healthy.create, "bash /srv/portal/scripts/wait-healthy.sh http://127.0.0.1:8002/health 180");
-        assert.equal((healthy.triggers as string[]).length, 1);
-        assert.match((healthy.triggers as string[])[0], /^web1-green-container-[0-9a-f]{12}$/);
+        assert.equal((healthy.triggers as string[]).length, 2);
+        assert.equal((healthy.triggers as string[])[0], healthy.create);
+        assert.match((healthy.triggers as string[])[1], /^web1-green-container-[0-9a-f]{12}$/);
     });
 
     it("the migration runs the new image with the configured command, env on stdin", () => {
-        assert.deepEqual(inputs("web1-green-migrate"), {
-            addPreviousOutputInEnv: false,
-            connection: WEB1,
-            create: "bash /srv/portal/scripts/run-migrations.sh portal-migrate-green registry.example.com/portal:2020.08.07-1 python manage.py migrate --noinput",
-            stdin: "DJANGO_SETTINGS_MODULE=portal.settings.production\n",
-        });
+        // The env is on stdin but not a trigger (a change is stored, never re-runs it); its output is not logged.
+        const create = "bash /srv/portal/scripts/run-migrations.sh portal-migrate-green registry.example.com/portal:2020.08.07-1 python manage.py migrate --noinput";
+        assert.deepEqual(inputs("web1-green-migrate"), { ...step(create), stdin: "DJANGO_SETTINGS_MODULE=portal.settings.production\n", logging: "none" });
     });
 
     it("the live-color record and the workers stay on blue", () => {
-        assert.deepEqual(inputs("web1-record-live"), {
-            addPreviousOutputInEnv: false,
-            connection: WEB1,
-            create: "bash /srv/portal/scripts/record-live.sh /srv/portal blue 2020.08.06-1",
-        });
+        assert.deepEqual(inputs("web1-record-live"), step("bash /srv/portal/scripts/record-live.sh /srv/portal blue 2020.08.06-1"));
         assert.deepEqual(inputs("web1-djobs"), {
             name: "portal-djobs",
             image: imageId("registry.example.com/portal:2020.08.06-1"),
@@ -114,6 +109,9 @@ describe("resource inputs of web1, prepared stage, reload-free state mode (mock 
             restart: "unless-stopped",
             envs: ["DJANGO_SETTINGS_MODULE=portal.settings.production"],
             labels: [...composeLabels("djobs"), { label: "portal.tag", value: "2020.08.06-1" }],
+            mustRun: false,
+            destroyGraceSeconds: 30,
+            removeVolumes: false,
         });
     });
 
@@ -141,27 +139,13 @@ describe("resource inputs of web1, prepared stage, reload mode (mock runtime)", 
     });
 
     it("placeholders first, then the upstreams file, tested and reloaded; no router", () => {
-        assert.deepEqual(inputs("web1-routes-init"), {
-            addPreviousOutputInEnv: false,
-            connection: WEB1,
-            create: "bash /srv/portal/scripts/init-routes.sh /etc/nginx/portal",
-        });
-        assert.deepEqual(inputs("web1-upstreams"), { addPreviousOutputInEnv: false, connection: WEB1, create: SWITCH("upstreams.conf"), stdin: UPSTREAMS });
+        assert.deepEqual(inputs("web1-routes-init"), step("bash /srv/portal/scripts/init-routes.sh /etc/nginx/portal"));
+        assert.deepEqual(inputs("web1-upstreams"), step(SWITCH("upstreams.conf"), UPSTREAMS));
         assert.equal(inputs("web1-router"), undefined);
     });
 
     it("the passive switch points passive.conf at green, the live one keeps live.conf on blue", () => {
-        assert.deepEqual(inputs("web1-route-passive"), {
-            addPreviousOutputInEnv: false,
-            connection: WEB1,
-            create: SWITCH("passive.conf"),
-            stdin: `${HEADER}map $host $portal_passive {\n    default portal_green;\n}\n`,
-        });
-        assert.deepEqual(inputs("web1-route-live"), {
-            addPreviousOutputInEnv: false,
-            connection: WEB1,
-            create: SWITCH("live.conf"),
-            stdin: `${HEADER}map $host $portal_live {\n    default portal_blue;\n}\n`,
-        });
+        assert.deepEqual(inputs("web1-route-passive"), step(SWITCH("passive.conf"), `${HEADER}map $host $portal_passive {\n    default portal_green;\n}\n`));
+        assert.deepEqual(inputs("web1-route-live"), step(SWITCH("live.conf"), `${HEADER}map $host $portal_live {\n    default portal_blue;\n}\n`));
     });
 });

@@ -25,7 +25,7 @@ describe("release helper (bin/release.ts)", () => {
     afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
 
     it("fixtures: the blue-only variant really lacks a green tag", () => {
-        assert.deepEqual(releaseBlock(STEADY_BLUE_ONLY), { tags: { blue: LIVE_TAG }, live: "blue", passive: "blue", canary: 0 });
+        assert.deepEqual(releaseBlock(STEADY_BLUE_ONLY), { tags: { blue: LIVE_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "blue", canary: 0 });
     });
 
     describe("each verb's edit", () => {
@@ -34,7 +34,7 @@ describe("release helper (bin/release.ts)", () => {
             const r = s.release(["prepare", NEW_TAG]);
             assert.equal(r.code, 0, r.stderr);
             assert.equal(s.read(), withLines(STEADY, { [`      green: "${GREEN_TAG}"`]: `      green: "${NEW_TAG}"`, "    passive: blue": "    passive: green" }));
-            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: NEW_TAG }, live: "blue", passive: "green", canary: 0 });
+            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: NEW_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
             assert.match(r.stdout, /portal:release\.tags\.green {2}"2020\.08\.07-1" → "2020\.08\.08-1"/);
             assert.match(r.stdout, /portal:release\.passive {5}blue → green/);
             assert.match(r.stdout, /\n {2}pulumi preview -s production\n {2}pulumi up -s production\n/);
@@ -45,7 +45,7 @@ describe("release helper (bin/release.ts)", () => {
             const s = stackWith(STEADY);
             const r = s.release(["prepare", LIVE_TAG]);
             assert.equal(r.code, 0, r.stderr);
-            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: LIVE_TAG }, live: "blue", passive: "green", canary: 0 });
+            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: LIVE_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
             assert.match(r.stdout, /note: 2020\.08\.06-1 is also the live tag/);
         });
 
@@ -72,6 +72,7 @@ describe("release helper (bin/release.ts)", () => {
             assert.equal(s.read(), withLines(PRODUCTION, { "    live: blue": "    live: green", "    canary: 0": `    canary: 0\n${DEPLOYED_FROM_BLUE}` }));
             assert.deepEqual(releaseBlock(s.read()), {
                 tags: { blue: LIVE_TAG, green: GREEN_TAG },
+                images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" },
                 live: "green",
                 passive: "green",
                 canary: 0,
@@ -141,7 +142,7 @@ describe("release helper (bin/release.ts)", () => {
             assert.equal(s.read(), once);
             const named = s.release(["rollback", "blue"]);
             assert.equal(named.code, 0, named.stderr);
-            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: GREEN_TAG }, live: "blue", passive: "blue", canary: 0, previous: { color: "green", tag: GREEN_TAG, by: "rollback" } });
+            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: GREEN_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "blue", canary: 0, previous: { color: "green", tag: GREEN_TAG, by: "rollback" } });
             assert.match(named.stdout, /\nnote: blue 2020\.08\.06-1 goes live \(named by the operator; nothing checked it was live before\), with no prepare stage; green 2020\.08\.07-1 keeps running unrouted\n/);
         });
 

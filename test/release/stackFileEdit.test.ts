@@ -74,6 +74,6 @@ describe("stack file edit", () => {
         const text = PRODUCTION + "  portal:slackWebhook:\n    secure: v1:abc\n  aws:region: eu-west-1\n";
         const raw = portalRawConfig(text);
         assert.deepEqual(Object.keys(raw), ["image", "release", "servers", "ssh", "app", "workers", "nginx", "dir"]);
-        assert.deepEqual(raw.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, live: "blue", passive: "green", canary: 0 });
+        assert.deepEqual(raw.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
     });
 });

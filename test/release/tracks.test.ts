@@ -106,7 +106,7 @@ describe("release helper on tracks (--track)", () => {
 
     it("fixtures: a valid config with a steady main track, py3 on red/black, py2 retired", () => {
         const config = validateConfig(portalRawConfig(WITH_PY2));
-        assert.deepEqual(config.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, live: "blue", passive: "blue", canary: 0 });
+        assert.deepEqual(config.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "blue", canary: 0 });
         assert.deepEqual(config.nginx.site, { address: "0.0.0.0", live: 8080, passive: 8081 });
         assert.deepEqual(
             config.tracks.map((t) => [t.name, t.colors, t.release, t.hostPorts, t.site, t.retired]),

@@ -29,7 +29,8 @@ async function step(s: StackDir, argv: string[], expected: Expected): Promise<Pl
     assert.equal(r.code, 0, `${argv.join(" ")}: ${r.stderr}`);
     const { release } = validateConfig(portalRawConfig(s.read()));
     const { previous, ...rest } = release;
-    assert.deepEqual(rest, { tags: expected.tags, live: expected.live, passive: expected.passive, canary: expected.canary });
+    const images = { blue: "registry.example.com/portal", green: "registry.example.com/portal" };
+    assert.deepEqual(rest, { tags: expected.tags, images, live: expected.live, passive: expected.passive, canary: expected.canary });
     assert.deepEqual(previous, expected.previous, `${argv.join(" ")}: previous`);
     const plan = await planStack(readStackFile(s.file));
     assert.equal(plan.stage, expected.stage, argv.join(" "));

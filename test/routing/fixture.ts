@@ -40,6 +40,7 @@ export function appConfig(blue: ColorBackend, green: ColorBackend): AppConfig {
         env: {},
         migrate: [],
         healthTimeoutSeconds: 30,
+        stopGraceSeconds: 30,
     };
 }
 
