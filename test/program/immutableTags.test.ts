@@ -57,7 +57,9 @@ describe("digests and mutable tags (mock runtime, production stack)", function (
             "bash /srv/portal/scripts/run-migrations.sh portal-migrate-green registry.example.com/portal:latest python manage.py migrate --noinput",
             "20201201-143000",
         ]);
-        assert.equal(find(e, "web1-blue-migrate")!.inputs.triggers, undefined);
+        assert.deepEqual(find(e, "web1-blue-migrate")!.inputs.triggers, [
+            "bash /srv/portal/scripts/run-migrations.sh portal-migrate-blue registry.example.com/portal:2020.08.06-1 python manage.py migrate --noinput",
+        ], "blue's migration has no pull stamp");
     });
 
     it("preparing the same mutable tag again changes only that color's pulls, images and migration", async () => {
