@@ -3,6 +3,7 @@
 // dependsOn/parent/protect, which mocks do not report.
 
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { ConfigError, validateConfig, type PortalConfig } from "./lib/config";
 import { readRawConfig } from "./lib/rawConfig";
 import { Portal, type TrackOutputs } from "./components/portal";
@@ -15,9 +16,20 @@ export interface ProgramOutputs {
     tracks: Record<string, TrackOutputs>;
 }
 
+/**
+ * The `portal:` keys the engine marks secret. The SDK's own check is internal (its
+ * Config.get warns with it): pulumi/pulumi@v3.248.0 sdk/nodejs/runtime/config.ts `isConfigSecret`.
+ */
+function secretKeys(raw: Record<string, unknown>): string[] {
+    const isSecret = (runtimeConfig as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+    if (typeof isSecret !== "function") throw new Error("@pulumi/pulumi no longer exports runtime isConfigSecret: re-check lib/secretConfig.ts");
+    return Object.keys(raw).filter((key) => isSecret(`portal:${key}`));
+}
+
 /** Validates the stack's `portal:` config; throws ConfigError naming every bad key. */
 export function loadPortalConfig(): PortalConfig {
-    return validateConfig(readRawConfig(pulumi.runtime.allConfig()));
+    const raw = readRawConfig(pulumi.runtime.allConfig());
+    return validateConfig(raw, { encrypted: secretKeys(raw), stack: pulumi.getStack() });
 }
 
 export function portalProgram(opts?: pulumi.ComponentResourceOptions): ProgramOutputs {

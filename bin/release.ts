@@ -26,7 +26,7 @@ import {
     MAIN_RELEASE,
     StackFileError,
     applyReleaseChanges,
-    portalRawConfig,
+    portalStackConfig,
     releaseKey,
     trackRelease,
     type ReleaseBlockPath,
@@ -148,8 +148,9 @@ function refusedOn(target: Target, message: string): ReleaseResult {
     return refused(target.track.main ? message : `track ${target.track.name}: ${message}`);
 }
 
-function validated(text: string): PortalConfig {
-    return validateConfig(portalRawConfig(text));
+function validated(text: string, fileName: string, stack: string): PortalConfig {
+    const { raw, storage } = portalStackConfig(text, fileName, stack);
+    return validateConfig(raw, storage);
 }
 
 function renderStatus(stack: string, target: Target): string {
@@ -237,7 +238,7 @@ function changeRelease(command: Command, fileName: string, filePath: string, tex
     const edited = applyReleaseChanges(text, changes, block);
     let afterConfig: PortalConfig;
     try {
-        afterConfig = validated(edited);
+        afterConfig = validated(edited, fileName, command.stack);
     } catch (e) {
         if (e instanceof ConfigError) return refusedOn(target, `cannot ${verb}: the result would not be a valid config:\n${e.message}`);
         throw e;
@@ -267,7 +268,7 @@ function runCommand(command: Command, cwd: string): ReleaseResult {
     const text = fs.readFileSync(filePath, "utf8");
     let config: PortalConfig;
     try {
-        config = validated(text);
+        config = validated(text, fileName, command.stack);
     } catch (e) {
         if (e instanceof ConfigError || e instanceof StackFileError) {
             return refused(`${fileName} is not a valid portal config now; fix it first:\n${e.message}`);

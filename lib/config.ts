@@ -5,6 +5,7 @@
 import { ConfigError, Problems } from "./configError";
 import type { RouteModeName } from "./routeModes";
 import * as rules from "./configRules";
+import { SECRET_KEYS, checkSecrets, type SecretStorage } from "./secretConfig";
 
 /** The main track's colors; other tracks name their own pair (e.g. red/black). */
 export const COLORS = ["blue", "green"] as const;
@@ -125,13 +126,17 @@ export interface PortalConfig {
 /** The raw values of the `portal:` namespace, keyed without the prefix. */
 export type RawConfig = Record<string, unknown>;
 
-/** Keys that hold secrets: read with requireSecret/getSecret, never validated as plain values. */
-export const SECRET_KEYS = ["sshPrivateKey", "slackWebhook", "appSecrets"] as const;
+export { SECRET_KEYS, type SecretStorage } from "./secretConfig";
 
 const KNOWN_KEYS = ["image", "release", "servers", "ssh", "app", "workers", "nginx", "dir", "target", "tracks", "edge", ...SECRET_KEYS];
 
-export function validateConfig(raw: RawConfig): PortalConfig {
+/**
+ * `storage`: where the stack keeps its secrets (see secretConfig.ts); without it the
+ * plain-text check of the secret keys is skipped (unit tests of other rules).
+ */
+export function validateConfig(raw: RawConfig, storage?: SecretStorage): PortalConfig {
     const p = new Problems();
+    checkSecrets(p, raw, storage);
     for (const key of Object.keys(raw)) {
         if (!KNOWN_KEYS.includes(key)) {
             p.add(key, `is not a known key; allowed: ${KNOWN_KEYS.join(", ")}`);

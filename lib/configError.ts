@@ -7,8 +7,8 @@ export interface Problem {
 }
 
 export class ConfigError extends Error {
-    constructor(readonly problems: Problem[]) {
-        super(problems.map((p) => `${p.key} ${p.message}`).join("\n"));
+    constructor(readonly problems: Problem[], heading = "") {
+        super(heading + problems.map((p) => `${p.key} ${p.message}`).join("\n"));
         this.name = "ConfigError";
     }
 }
