@@ -5,9 +5,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError, callerPath, checkStack, didYouMean, emit, parseArgs, stacksIn, type FlagSpec } from "../lib/cli";
-import { describeDiff } from "../offline/diff";
+import { previewSteps, renderPreview, type EnginePreview } from "../offline/engine";
 import { evaluate } from "../offline/evaluate";
-import { planStack, readStackFile, type Plan, type ServerPlan } from "../offline/plan";
+import { planStack, readStackFile, validateStackFile, type Plan, type ServerPlan } from "../offline/plan";
 
 export interface PlanResult {
     code: 0 | 1 | 2;
@@ -53,13 +53,29 @@ function parsePlanArgs(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Arg
     return { stack, json: flags.get("json") === true, compare, compareName, help: false };
 }
 
-/** What `pulumi preview` would list going from the earlier stack file to the current one. */
-async function changesFrom(earlierFile: string, currentFile: string): Promise<string[]> {
+/**
+ * The steps `pulumi preview` would plan from the state the earlier stack file's `up` left
+ * to the current file's program (offline/engine.ts).
+ */
+export async function previewFrom(earlierFile: string, currentFile: string): Promise<EnginePreview> {
     const earlier = readStackFile(earlierFile);
     const current = readStackFile(currentFile);
+    validateStackFile(earlier);
+    validateStackFile(current);
     const before = await evaluate(earlier.config, earlier.secrets);
     const after = await evaluate(current.config, current.secrets);
-    return describeDiff(before, after);
+    return previewSteps(before, after);
+}
+
+/** The preview block of the text output. */
+export function renderPreviewText(label: string, preview: EnginePreview): string {
+    const v = preview.versions;
+    return [
+        `preview from ${label} (offline model of the engine's steps: pulumi ${v.pulumi}, @pulumi/docker ${v["@pulumi/docker"]}, @pulumi/command ${v["@pulumi/command"]}):`,
+        ...renderPreview(preview),
+        "this preview cannot know:",
+        ...preview.cannotKnow.map((c) => `  - ${c}`),
+    ].join("\n") + "\n";
 }
 
 function renderServers(servers: ServerPlan[], lines: string[]): void {
@@ -115,13 +131,17 @@ export async function runPlan(argv: string[], cwd: string, env: NodeJS.ProcessEn
         const file = path.join(cwd, `Pulumi.${stack}.yaml`);
         const compareLabel = compareName ?? "";
         try {
-            const changes = compare === undefined ? undefined : await changesFrom(path.resolve(cwd, compare), file);
+            const preview = compare === undefined ? undefined : await previewFrom(compare, file);
             const plan = await planStack(readStackFile(file));
+            // Where the engine would refuse, so does the preview: exit 1, its errors on stderr too.
+            const refused = preview !== undefined && preview.errors.length > 0;
+            const code = refused ? 1 : 0;
+            const stderr = refused ? `the engine would refuse this update:\n${preview.errors.map((e) => `error: ${e}`).join("\n")}\n` : "";
             if (json) {
-                return { code: 0, stdout: JSON.stringify({ stack, ...plan, ...(changes ? { changes } : {}) }, null, 2) + "\n", stderr: npmBannerNote(env) };
+                return { code, stdout: JSON.stringify({ stack, ...plan, ...(preview ? { preview } : {}) }, null, 2) + "\n", stderr: npmBannerNote(env) + stderr };
             }
-            const diffText = changes ? `changes from ${compareLabel} (${changes.length} resources):\n${changes.map((l) => `  ${l}`).join("\n") || "  none"}\n` : "";
-            return { code: 0, stdout: renderPlanText(stack, plan) + diffText, stderr: "" };
+            const previewText = preview ? renderPreviewText(compareLabel, preview) : "";
+            return { code, stdout: renderPlanText(stack, plan) + previewText, stderr };
         } catch (e) {
             return { code: 1, stdout: "", stderr: `${e instanceof Error ? e.message : String(e)}\n` };
         }

@@ -203,6 +203,16 @@ function checkClashes(p: Problems, config: PortalConfig): void {
         claim("port", t.site.passive, `${owner} (passive listener)`, `tracks[${i}].site.passive`);
         claim("directory", t.dir, owner, `tracks[${i}].dir`, `tracks[${i}].name`, "dir");
     });
+    // A track's steps on server s are named s-<track>-…, like every step of a server named s-<track>:
+    // the same URNs twice, which the engine refuses ("Duplicate resource URN").
+    config.servers.forEach((server, i) => {
+        for (const other of config.servers) {
+            const track = config.tracks.find((t) => t.name !== "" && server.name === `${other.name}-${t.name}`);
+            if (track && p.clean(`servers[${i}].name`)) {
+                p.add(`servers[${i}].name`, `is ${server.name}, the prefix of track ${track.name}'s steps on server ${other.name} (${server.name}-route-live, …); allowed: a name that is not <server>-<track>`);
+            }
+        }
+    });
     const edge = config.edge;
     if (!edge) return;
     // An edge host is a host of its own: its steps and nginx files (router.conf) would collide with a server's.

@@ -5,6 +5,8 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { portalProgram, type ProgramOutputs } from "../program";
 
 export interface DeclaredResource {
@@ -16,11 +18,21 @@ export interface DeclaredResource {
     dependsOn: string[];
     protect: boolean;
     ignoreChanges: string[];
+    /** The resource options the engine reads when it plans a replacement (undefined: not set). */
+    deleteBeforeReplace?: boolean;
+    replaceOnChanges: string[];
+    /** The URN of the explicit provider, if any. */
+    provider?: string;
+    /** What the mock provider returned: the id and the state (inputs plus computed outputs). */
+    id: string;
+    outputs: Record<string, unknown>;
 }
 
 export interface Evaluation {
     resources: Map<string, DeclaredResource>;
     outputs: ProgramOutputs;
+    /** URNs the program registered more than once (the engine refuses the second registration). */
+    duplicateUrns: string[];
 }
 
 /** The stack config as in Pulumi.<stack>.yaml: `portal:key` -> value (objects allowed). */
@@ -33,7 +45,8 @@ function mockOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unkn
         state.stdout = "20200807-101500\n";
     }
     if (args.type === "docker:index/remoteImage:RemoteImage") {
-        state.imageId = `sha256:${digest(args.inputs.name)}`;
+        // Per resource (the engine model tells outputs apart by value), and new with every new image name.
+        state.imageId = `sha256:${digest([args.name, args.inputs.name])}`;
         state.repoDigest = `${args.inputs.name}@sha256:mock`;
     }
     return state;
@@ -48,14 +61,57 @@ function urnOf(resource: pulumi.Resource): Promise<string> {
 }
 
 
+/**
+ * A content hash of a file archive or asset (its files' relative paths and bytes): the
+ * engine serializes an archive with its hash and diffs on it (pulumi/pulumi@v3.248.0
+ * sdk/go/common/resource/archive.go `Archive.Hash`), and CopyToRemote copies again when it
+ * changes (pulumi-command@v1.2.1 provider/pkg/provider/remote/copyController.go:148). The
+ * mock runtime passes archives without path or hash, so the evaluation adds it.
+ */
+function contentHash(root: string): string {
+    const hash = createHash("sha256");
+    const walk = (dir: string, rel: string) => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+            const full = path.join(dir, entry.name);
+            if (entry.isDirectory()) walk(full, `${rel}${entry.name}/`);
+            else hash.update(`${rel}${entry.name}\0`).update(fs.readFileSync(full)).update("\0");
+        }
+    };
+    if (fs.statSync(root).isDirectory()) walk(root, "");
+    else hash.update(fs.readFileSync(root));
+    return hash.digest("hex");
+}
+
+/** The archives and assets among a resource's args, with their content hashes. */
+async function assetHashes(props: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
+    const found: Record<string, unknown> = {};
+    const isAsset = (v: unknown): boolean => pulumi.asset.Archive.isInstance(v) || pulumi.asset.Asset.isInstance(v);
+    const hashed = async (value: unknown) => {
+        const where = (value as { path?: Promise<string> }).path;
+        const file = where === undefined ? undefined : await where;
+        return { archive: file, hash: file === undefined || !fs.existsSync(file) ? "(not a local file)" : contentHash(file) };
+    };
+    for (const [key, value] of Object.entries(props ?? {}) as [string, unknown][]) {
+        if (isAsset(value)) found[key] = await hashed(value);
+        // An archive in a list of plain values (a local step's `triggers: [source]`): the list with it hashed.
+        else if (Array.isArray(value) && value.some(isAsset) && value.every((v: unknown) => isAsset(v) || typeof v !== "object")) {
+            found[key] = await Promise.all(value.map((v: unknown) => (isAsset(v) ? hashed(v) : v)));
+        }
+    }
+    return found;
+}
+
 export async function evaluate(stackConfig: StackConfig, secretConfig: Record<string, unknown> = {}): Promise<Evaluation> {
     const inputsByKey = new Map<string, Record<string, unknown>>();
+    const mocked = new Map<string, { id: string; state: Record<string, unknown> }>();
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => {
                 inputsByKey.set(`${args.type}::${args.name}`, args.inputs);
                 // Like a real provider, a resource re-created with other inputs gets a new id.
-                return { id: `${args.name}-${digest(args.inputs).slice(0, 12)}`, state: mockOutputs(args) };
+                const result = { id: `${args.name}-${digest(args.inputs).slice(0, 12)}`, state: mockOutputs(args) };
+                mocked.set(`${args.type}::${args.name}`, result);
+                return result;
             },
             call: (args) => args.inputs,
         },
@@ -69,9 +125,9 @@ export async function evaluate(stackConfig: StackConfig, secretConfig: Record<st
     }
     pulumi.runtime.setAllConfig(all, Object.keys(secretConfig));
 
-    const seen: { resource: pulumi.Resource; type: string; name: string; opts: pulumi.ResourceOptions }[] = [];
+    const seen: { resource: pulumi.Resource; type: string; name: string; opts: pulumi.CustomResourceOptions; props: Record<string, unknown> }[] = [];
     const capture: pulumi.ResourceTransformation = (args) => {
-        seen.push({ resource: args.resource, type: args.type, name: args.name, opts: args.opts });
+        seen.push({ resource: args.resource, type: args.type, name: args.name, opts: args.opts as pulumi.CustomResourceOptions, props: args.props as Record<string, unknown> });
         return undefined;
     };
     // The SDK captures a stack trace for every promise it makes; under ts-node's source maps
@@ -90,19 +146,28 @@ export async function evaluate(stackConfig: StackConfig, secretConfig: Record<st
     }
     const urnByResource = new Map(seen.map((s, i) => [s.resource, urns[i]]));
     const resources = new Map<string, DeclaredResource>();
+    const duplicateUrns = urns.filter((u, i) => urns.indexOf(u) !== i);
+    const hashes = await Promise.all(seen.map((s) => assetHashes(s.props)));
     for (const [i, s] of seen.entries()) {
+        const mock = mocked.get(`${s.type}::${s.name}`);
         const parent = s.opts.parent ? urnByResource.get(s.opts.parent) : undefined;
         const deps = Array.isArray(s.opts.dependsOn) ? (s.opts.dependsOn as pulumi.Resource[]) : s.opts.dependsOn ? [s.opts.dependsOn as pulumi.Resource] : [];
         resources.set(urns[i], {
             urn: urns[i],
             type: s.type,
             name: s.name,
-            inputs: inputsByKey.get(`${s.type}::${s.name}`) ?? {},
+            inputs: { ...(inputsByKey.get(`${s.type}::${s.name}`) ?? {}), ...hashes[i] },
             parent,
             dependsOn: deps.map((d) => urnByResource.get(d) ?? "<unknown>"),
             protect: s.opts.protect === true,
             ignoreChanges: s.opts.ignoreChanges ?? [],
+            deleteBeforeReplace: s.opts.deleteBeforeReplace,
+            replaceOnChanges: s.opts.replaceOnChanges ?? [],
+            provider: s.opts.provider ? urnByResource.get(s.opts.provider) : undefined,
+            id: mock?.id ?? "",
+            // Plain data only (a mocked archive carries an unresolved promise).
+            outputs: JSON.parse(JSON.stringify(mock?.state ?? {})) as Record<string, unknown>,
         });
     }
-    return { resources, outputs };
+    return { resources, outputs, duplicateUrns };
 }

@@ -53,6 +53,11 @@ describe("validation classes: names that must be unique", () => {
         assert.deepEqual(lines(raw), ["portal:servers lists host web.example.com twice; allowed: unique hosts (host names compare case-insensitively)"]);
     });
 
+    it("a server named <server>-<track> (its steps would have the track's URNs on that server)", () => {
+        const raw = edited(withEdge, (r) => r.servers.push({ name: "web1-py3", host: "10.0.0.14" }));
+        assert.deepEqual(lines(raw), ["portal:servers[3].name is web1-py3, the prefix of track py3's steps on server web1 (web1-py3-route-live, …); allowed: a name that is not <server>-<track>"]);
+    });
+
     it("an edge host that is also a server (name or host)", () => {
         const raw = edited(withEdge, (r) => r.edge.hosts.push({ name: "web2", host: "10.0.1.7" }, { name: "lb3", host: "10.0.0.13" }));
         assert.deepEqual(lines(raw), [

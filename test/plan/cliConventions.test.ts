@@ -80,7 +80,7 @@ describe("plan and release CLI conventions", function () {
         const npmEnv = { ...SHELL_ENV, npm_lifecycle_event: "plan", npm_config_loglevel: "silent", INIT_CWD: path.join(d, "reviews") };
         const viaNpm = await runPlan(["-s", "production", "--compare", "before.yaml"], d, npmEnv);
         assert.equal(viaNpm.code, 0, viaNpm.stderr);
-        assert.match(viaNpm.stdout, /^changes from before\.yaml \(\d+ resources\):$/m);
+        assert.match(viaNpm.stdout, /^preview from before\.yaml \(offline model/m);
         const direct = await runPlan(["-s", "production", "--compare", "reviews/before.yaml"], d, SHELL_ENV);
         assert.equal(direct.code, 0, direct.stderr);
         const missing = await runPlan(["-s", "production", "--compare", "before.yaml"], d, SHELL_ENV);

@@ -20,7 +20,8 @@ const composeLabels = (service: string) => [
 ];
 
 const prepared = () => withRelease(steadyBlue(), { tags: { green: "2020.08.07-1" }, passive: "green" });
-const imageId = (name: string) => `sha256:${createHash("sha256").update(JSON.stringify(name)).digest("hex")}`;
+/** The mock image id: per image resource, and new with every image name (offline/evaluate.ts). */
+const imageId = (resource: string, name: string) => `sha256:${createHash("sha256").update(JSON.stringify([resource, name])).digest("hex")}`;
 const UPSTREAMS =
     `${HEADER}upstream portal_blue {\n    server 127.0.0.1:8001 max_fails=0;\n    keepalive 16;\n}\n` +
     `upstream portal_green {\n    server 127.0.0.1:8002 max_fails=0;\n    keepalive 16;\n}\n`;
@@ -75,7 +76,7 @@ describe("resource inputs of web1, prepared stage, reload-free state mode (mock 
     it("the green container runs the new tag on its loopback host port with compose labels", () => {
         assert.deepEqual(inputs("web1-green-container"), {
             name: "portal-green",
-            image: imageId("registry.example.com/portal:2020.08.07-1"),
+            image: imageId("web1-green-image", "registry.example.com/portal:2020.08.07-1"),
             restart: "unless-stopped",
             ports: [{ internal: 8000, external: 8002, ip: "127.0.0.1" }],
             envs: ["DJANGO_SETTINGS_MODULE=portal.settings.production"],
@@ -109,7 +110,7 @@ describe("resource inputs of web1, prepared stage, reload-free state mode (mock 
         });
         assert.deepEqual(inputs("web1-djobs"), {
             name: "portal-djobs",
-            image: imageId("registry.example.com/portal:2020.08.06-1"),
+            image: imageId("web1-blue-image", "registry.example.com/portal:2020.08.06-1"),
             command: ["python", "manage.py", "run_djobs"],
             restart: "unless-stopped",
             envs: ["DJANGO_SETTINGS_MODULE=portal.settings.production"],
