@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError, callerPath, checkStack, didYouMean, emit, parseArgs, stacksIn, type FlagSpec } from "../lib/cli";
 import { previewSteps, renderPreview, type EnginePreview } from "../offline/engine";
-import { evaluate } from "../offline/evaluate";
+import { evaluate, resolved } from "../offline/evaluate";
 import { planStack, readStackFile, validateStackFile, type Plan, type ServerPlan } from "../offline/plan";
 
 export interface PlanResult {
@@ -62,8 +62,10 @@ export async function previewFrom(earlierFile: string, currentFile: string): Pro
     const current = readStackFile(currentFile);
     validateStackFile(earlier);
     validateStackFile(current);
-    const before = await evaluate(earlier.config, earlier.secrets);
-    const after = await evaluate(current.config, current.secrets);
+    const stack = /^Pulumi\.(.+)\.yaml$/.exec(path.basename(currentFile))?.[1];
+    const before = await evaluate(earlier.config, earlier.secrets, { stack });
+    // The new run reads the last state's outputs through a StackReference, as the program's live guard does.
+    const after = await evaluate(current.config, current.secrets, { stack, lastOutputs: (await resolved(before.outputs)) as Record<string, unknown> });
     return previewSteps(before, after);
 }
 

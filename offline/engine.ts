@@ -77,6 +77,8 @@ function mapStrings(value: unknown, f: (s: string) => unknown): unknown {
 
 const isComponent = (r: DeclaredResource) => r.type.startsWith("portal:index:");
 const isProvider = (r: DeclaredResource) => r.type.startsWith("pulumi:providers:");
+/** Read by the engine on every run (a StackReference), never created or replaced by a diff. */
+const isRead = (r: DeclaredResource) => r.type === "pulumi:pulumi:StackReference";
 
 /**
  * The computed outputs of each resource (id, and state keys that are not inputs: imageId,
@@ -190,6 +192,10 @@ export function previewSteps(before: Evaluation, after: Evaluation, rules: Provi
         const old = before.resources.get(r.urn);
         const base = { urn: r.urn, name: r.name, type: r.type, ignored: [] as string[], protect: { old: old?.protect, new: r.protect } };
         const { inputs: goal, from } = withUnknowns(news.get(r.urn)!, pending);
+        if (!old && isRead(r)) {
+            steps.push({ ...base, op: "same", changes: [] });
+            continue;
+        }
         if (!old) {
             pending.add(r.urn);
             steps.push({ ...base, op: "create", changes: Object.entries(goal).map(([key, v]) => ({ key, old: undefined, new: v, replaces: false, secret: isSecretEnvelope(v) || (PROVIDER_SECRETS[r.type] ?? []).includes(key) })) });
@@ -201,7 +207,7 @@ export function previewSteps(before: Evaluation, after: Evaluation, rules: Provi
         const inputs = applyIgnoreChanges(goal, oldInputs, r.ignoreChanges);
         const ignored = differs(goal, oldInputs).filter((k) => !differs(inputs, oldInputs).includes(k));
         const keys = differs(inputs, oldInputs);
-        if (isComponent(r) || keys.length === 0) {
+        if (isComponent(r) || isRead(r) || keys.length === 0) {
             // Components have no provider: same unless their (empty) inputs differ (step_generator.go:2736).
             steps.push({ ...base, op: "same", changes: [], ignored });
             continue;
@@ -220,18 +226,19 @@ export function previewSteps(before: Evaluation, after: Evaluation, rules: Provi
         }
         const replace = changes.some((c) => c.replaces);
         if (!replace) {
-            steps.push({ ...base, op: "update", changes, ignored, note: isProvider(r) ? "provider configuration: see what this preview cannot know" : rule?.updateNote });
+            const note = isProvider(r) ? "provider configuration: see what this preview cannot know" : r.type.startsWith("command:") && r.type.endsWith(":Command") ? (inputs.update !== undefined ? "runs its update command" : "runs create again") : rule?.updateNote;
+            steps.push({ ...base, op: "update", changes, ignored, note });
             continue;
         }
         // The engine refuses to replace a resource protected in the old and the new state; protect true -> false in
         // the same update is allowed (step_generator.go:1834-1841).
-        if (r.protect && old.protect) errors.push(protectedReplace(r.urn));
+        if (r.protect && old.protect) errors.push(protectedReplace(r.engineUrn));
         // A dependent replaced only because a delete-before-replace resource's outputs become unknown is deleted
         // early; if its old state is protected the engine bails (step_generator.go:1989-1996, old Protect only).
         const causes = changes.filter((c) => c.replaces).map((c) => from.get(c.key));
         if (old.protect && !(r.protect && old.protect) && causes.every((c) => c !== undefined)) {
             const cause = [...causes[0]!].find((u) => deleteFirst.has(u));
-            if (cause) errors.push(protectedDependentReplace(r.urn, cause));
+            if (cause) errors.push(protectedDependentReplace(r.engineUrn, before.resources.get(cause)?.engineUrn ?? cause));
         }
         // The resource option overrides the provider's choice (step_generator.go:1922-1925).
         const dbr = r.deleteBeforeReplace ?? rule?.deleteBeforeReplace ?? false;
@@ -242,12 +249,13 @@ export function previewSteps(before: Evaluation, after: Evaluation, rules: Provi
     for (const old of before.resources.values()) {
         if (after.resources.has(old.urn)) continue;
         // Deleted (GenerateDeletes); a protected one is refused even in preview (step.go:616).
-        if (old.protect) errors.push(protectedDelete(old.urn));
+        if (old.protect) errors.push(protectedDelete(old.engineUrn));
         steps.push({ urn: old.urn, name: old.name, type: old.type, op: "delete", changes: [], ignored: [], protect: { old: old.protect } });
     }
     for (const s of steps) {
         const gone = s.op === "delete" || s.op === "replace";
-        if (gone && s.protect.old && s.type === "docker:index/container:Container" && !errors.some((e) => e.includes(`"${s.urn}"`))) {
+        const engineUrn = (after.resources.get(s.urn) ?? before.resources.get(s.urn))!.engineUrn;
+        if (gone && s.protect.old && s.type === "docker:index/container:Container" && !errors.some((e) => e.includes(`"${engineUrn}"`))) {
             warnings.push(`${s.name} served live traffic in the last state (it was protected) and would be ${s.op === "delete" ? "deleted" : s.order === "delete-first" ? "deleted before its replacement exists" : "replaced"}; the live guard (issue 9) refuses such a change`);
         }
     }

@@ -10,7 +10,10 @@ import * as path from "node:path";
 import { portalProgram, type ProgramOutputs } from "../program";
 
 export interface DeclaredResource {
+    /** The URN the mock monitor gives (its type part names the immediate parent's type only). */
     urn: string;
+    /** The URN the real engine gives (the parent's whole qualified type chain): the one its messages name. */
+    engineUrn: string;
     type: string;
     name: string;
     inputs: Record<string, unknown>;
@@ -101,7 +104,45 @@ async function assetHashes(props: Record<string, unknown> | undefined): Promise<
     return found;
 }
 
-export async function evaluate(stackConfig: StackConfig, secretConfig: Record<string, unknown> = {}): Promise<Evaluation> {
+export interface EvaluateOptions {
+    /** The stack name in URNs (default "test"). */
+    stack?: string;
+    /** The last deployed stack outputs, served to a StackReference of the stack (the live guard of issue 9); none: a first `up`. */
+    lastOutputs?: Record<string, unknown>;
+}
+
+/** A value with every Output inside resolved (for serving outputs to the next evaluation). */
+export async function resolved(value: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(value)) return resolved(await new Promise((r) => (value as pulumi.Output<unknown>).apply((v) => r(v))));
+    if (Array.isArray(value)) return Promise.all(value.map(resolved));
+    if (value && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
+        return Object.fromEntries(await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolved(v)])));
+    }
+    return value;
+}
+
+/**
+ * URNs as the engine forms them: the parent's whole qualified type chain, `$`, the type
+ * (pulumi/pulumi@v3.248.0 pkg/resource/deploy/deployment.go generateURN,
+ * sdk/go/common/resource/urn/urn.go New); the mock monitor keeps only the immediate parent's type.
+ */
+function engineUrns(seen: { resource: pulumi.Resource; type: string; name: string; opts: pulumi.ResourceOptions }[]): Map<pulumi.Resource, string> {
+    const byResource = new Map(seen.map((s) => [s.resource, s]));
+    const qualified = new Map<pulumi.Resource, string>();
+    const qualifiedType = (r: pulumi.Resource): string => {
+        const known = qualified.get(r);
+        if (known !== undefined) return known;
+        const s = byResource.get(r)!;
+        const parent = s.opts.parent && byResource.has(s.opts.parent) ? qualifiedType(s.opts.parent) : undefined;
+        const type = parent ? `${parent}$${s.type}` : s.type;
+        qualified.set(r, type);
+        return type;
+    };
+    const prefix = `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::`;
+    return new Map(seen.map((s) => [s.resource, `${prefix}${qualifiedType(s.resource)}::${s.name}`]));
+}
+
+export async function evaluate(stackConfig: StackConfig, secretConfig: Record<string, unknown> = {}, options: EvaluateOptions = {}): Promise<Evaluation> {
     const inputsByKey = new Map<string, Record<string, unknown>>();
     const mocked = new Map<string, { id: string; state: Record<string, unknown> }>();
     await pulumi.runtime.setMocks(
@@ -110,13 +151,14 @@ export async function evaluate(stackConfig: StackConfig, secretConfig: Record<st
                 inputsByKey.set(`${args.type}::${args.name}`, args.inputs);
                 // Like a real provider, a resource re-created with other inputs gets a new id.
                 const result = { id: `${args.name}-${digest(args.inputs).slice(0, 12)}`, state: mockOutputs(args) };
+                if (args.type === "pulumi:pulumi:StackReference") result.state = { ...result.state, outputs: options.lastOutputs ?? {} };
                 mocked.set(`${args.type}::${args.name}`, result);
                 return result;
             },
             call: (args) => args.inputs,
         },
         "portal",
-        "test",
+        options.stack ?? "test",
         false,
     );
     const all: Record<string, string> = {};
@@ -146,7 +188,9 @@ export async function evaluate(stackConfig: StackConfig, secretConfig: Record<st
     }
     const urnByResource = new Map(seen.map((s, i) => [s.resource, urns[i]]));
     const resources = new Map<string, DeclaredResource>();
-    const duplicateUrns = urns.filter((u, i) => urns.indexOf(u) !== i);
+    const engineUrnOf = engineUrns(seen);
+    const engine = seen.map((s) => engineUrnOf.get(s.resource)!);
+    const duplicateUrns = engine.filter((u, i) => engine.indexOf(u) !== i);
     const hashes = await Promise.all(seen.map((s) => assetHashes(s.props)));
     for (const [i, s] of seen.entries()) {
         const mock = mocked.get(`${s.type}::${s.name}`);
@@ -154,6 +198,7 @@ export async function evaluate(stackConfig: StackConfig, secretConfig: Record<st
         const deps = Array.isArray(s.opts.dependsOn) ? (s.opts.dependsOn as pulumi.Resource[]) : s.opts.dependsOn ? [s.opts.dependsOn as pulumi.Resource] : [];
         resources.set(urns[i], {
             urn: urns[i],
+            engineUrn: engineUrnOf.get(s.resource)!,
             type: s.type,
             name: s.name,
             inputs: { ...(inputsByKey.get(`${s.type}::${s.name}`) ?? {}), ...hashes[i] },

@@ -9,7 +9,8 @@ import { providerRules } from "../../offline/providerRules";
 import { steadyBlue, withRelease, type ReleaseEdit } from "../support/stacks";
 
 const SECRETS = { "portal:appSecrets": { DATABASE_PASSWORD: "(secret: not decrypted offline)" } };
-const urnOf = (e: Evaluation, name: string) => [...e.resources.values()].find((r) => r.name === name)!.urn;
+/** The URN the engine's messages name (the whole parent type chain). */
+const urnOf = (e: Evaluation, name: string) => [...e.resources.values()].find((r) => r.name === name)!.engineUrn;
 /** op (and order) per resource that does something, in the engine's order. */
 const ops = (p: EnginePreview) => p.steps.filter((s) => s.op !== "same").map((s) => `${s.op}${s.order ? `(${s.order})` : ""} ${s.name}: ${s.changes.map((c) => c.key + (c.replaces ? "!" : "")).join(",")}`);
 const step = (p: EnginePreview, name: string): Step => p.steps.find((s) => s.name === name)!;
@@ -124,6 +125,7 @@ describe("offline engine model", function () {
 
     it("a duplicate URN is refused with the engine's message", () => {
         const dup = { ...steady, duplicateUrns: [urnOf(steady, "web1-djobs")] };
+        assert.equal(urnOf(steady, "web1-djobs"), "urn:pulumi:test::portal::portal:index:Portal$portal:index:Server$portal:index:Workers$docker:index/container:Container::web1-djobs");
         assert.deepEqual(previewSteps(steady, dup).errors, [`Duplicate resource URN '${urnOf(steady, "web1-djobs")}'; try giving it a unique name`]);
     });
 

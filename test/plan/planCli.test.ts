@@ -84,8 +84,8 @@ describe("offline plan CLI --compare", function () {
             "  = web1-green-container  (protect: false -> true; recorded in the state, nothing runs)",
             "  +- web1-live-healthy  replace, create first",
             "  +- web1-compose-symlink  replace, create first",
-            "  ~ web1-route-live  update (runs update if set, else create again)",
-            "  ~ web1-record-live  update (runs update if set, else create again)",
+            "  ~ web1-route-live  update (runs create again)",
+            "  ~ web1-record-live  update (runs create again)",
             "  +- web1-djobs  replace, delete first",
             "  +- web1-cron  replace, delete first",
         ]);
@@ -102,7 +102,7 @@ describe("offline plan CLI --compare", function () {
         fs.writeFileSync(path.join(dir, "Pulumi.production.yaml"), before.replace("      DJANGO_SETTINGS_MODULE: portal.settings.production\n", "      DJANGO_SETTINGS_MODULE: portal.settings.production\n      FEATURE_X: \"on\"\n"));
         const r = plan(dir, "--stack", "production", "--compare", "before.yaml");
         assert.equal(r.code, 1);
-        const urn = (s: string) => `urn:pulumi:test::portal::portal:index:ColorDeployment$docker:index/container:Container::${s}-blue-container`;
+        const urn = (s: string) => `urn:pulumi:production::portal::portal:index:Portal$portal:index:Server$portal:index:ColorDeployment$docker:index/container:Container::${s}-blue-container`;
         assert.deepEqual(r.stderr.trimEnd().split("\n"), [
             "the engine would refuse this update:",
             ...["web1", "web2", "web3"].flatMap((s) => [
