@@ -20,6 +20,7 @@ export const PLAN_USAGE = `usage: npm run -s plan -- --stack <name> [--json] [--
   --json                  the plan as one JSON object on stdout (run npm with -s: without it npm prints its banner on stdout first)
   --compare <file>        also list what changes from an earlier version of the stack file, as a preview would
                           (the path is relative to the directory you run the command in)
+  --brief                 with --compare: one line per step, without each input's old -> new
   -h, --help, help        this text
 `;
 
@@ -27,6 +28,7 @@ const FLAGS: FlagSpec[] = [
     { name: "stack", short: "s", value: true },
     { name: "json", value: false },
     { name: "compare", value: true },
+    { name: "brief", value: false },
 ];
 
 interface Args {
@@ -37,11 +39,12 @@ interface Args {
     /** As typed, for messages. */
     compareName?: string;
     help: boolean;
+    brief: boolean;
 }
 
 function parsePlanArgs(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Args {
     const { flags, words, help } = parseArgs(argv, FLAGS);
-    if (help) return { stack: "", json: false, help: true };
+    if (help) return { stack: "", json: false, help: true, brief: false };
     if (words.length > 0) throw new UsageError(`unexpected argument ${words[0]}${didYouMean(`--${words[0]}`, FLAGS.map((f) => `--${f.name}`))}`);
     const stack = flags.get("stack");
     if (typeof stack !== "string") throw new UsageError(`--stack <name> is required (stacks: ${stacksIn(cwd).join(", ") || "none"})`);
@@ -50,7 +53,8 @@ function parsePlanArgs(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Arg
     const compareName = flags.get("compare") as string | undefined;
     const compare = compareName === undefined ? undefined : callerPath(compareName, cwd, env, "plan");
     if (compare !== undefined && !fs.existsSync(compare)) throw new UsageError(`--compare ${compareName}: no file ${compare}`);
-    return { stack, json: flags.get("json") === true, compare, compareName, help: false };
+    if (flags.has("brief") && compare === undefined) throw new UsageError("--brief goes with --compare <file>");
+    return { stack, json: flags.get("json") === true, compare, compareName, help: false, brief: flags.get("brief") === true };
 }
 
 /**
@@ -70,11 +74,11 @@ export async function previewFrom(earlierFile: string, currentFile: string): Pro
 }
 
 /** The preview block of the text output. */
-export function renderPreviewText(label: string, preview: EnginePreview): string {
+export function renderPreviewText(label: string, preview: EnginePreview, brief = false): string {
     const v = preview.versions;
     return [
         `preview from ${label} (offline model of the engine's steps: pulumi ${v.pulumi}, @pulumi/docker ${v["@pulumi/docker"]}, @pulumi/command ${v["@pulumi/command"]}):`,
-        ...renderPreview(preview),
+        ...renderPreview(preview, brief),
         "this preview cannot know:",
         ...preview.cannotKnow.map((c) => `  - ${c}`),
     ].join("\n") + "\n";
@@ -128,7 +132,7 @@ function npmBannerNote(env: NodeJS.ProcessEnv): string {
  */
 export async function runPlan(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<PlanResult> {
     try {
-        const { stack, json, compare, compareName, help } = parsePlanArgs(argv, cwd, env);
+        const { stack, json, compare, compareName, help, brief } = parsePlanArgs(argv, cwd, env);
         if (help) return { code: 0, stdout: PLAN_USAGE, stderr: "" };
         const file = path.join(cwd, `Pulumi.${stack}.yaml`);
         const compareLabel = compareName ?? "";
@@ -142,7 +146,7 @@ export async function runPlan(argv: string[], cwd: string, env: NodeJS.ProcessEn
             if (json) {
                 return { code, stdout: JSON.stringify({ stack, ...plan, ...(preview ? { preview } : {}) }, null, 2) + "\n", stderr: npmBannerNote(env) + stderr };
             }
-            const previewText = preview ? renderPreviewText(compareLabel, preview) : "";
+            const previewText = preview ? renderPreviewText(compareLabel, preview, brief) : "";
             return { code, stdout: renderPlanText(stack, plan) + previewText, stderr };
         } catch (e) {
             return { code: 1, stdout: "", stderr: `${e instanceof Error ? e.message : String(e)}\n` };

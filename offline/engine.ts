@@ -277,6 +277,21 @@ export function summaryLine(c: EnginePreview["counts"]): string {
     return parts.filter(Boolean).join(", ");
 }
 
+/**
+ * The summary as the Pulumi CLI prints it after a preview (pulumi/pulumi@v3.248.0
+ * pkg/backend/display/diff.go renderSummaryEvent: one line per kind in StepOps order with
+ * deploy.RawPrefix, "N changes" only for two kinds or more, then "M unchanged").
+ */
+export function cliSummaryBlock(c: EnginePreview["counts"]): string[] {
+    const kinds: [string, number][] = [["+ ", c.create], ["~ ", c.update], ["- ", c.delete], ["+-", c.replace]];
+    const lines = ["Resources:", ...kinds.filter(([, n]) => n > 0).map(([prefix, n]) => `    ${prefix}${n} to ${{ "+ ": "create", "~ ": "update", "- ": "delete", "+-": "replace" }[prefix]}`)];
+    const changed = kinds.filter(([, n]) => n > 0);
+    const total = changed.reduce((sum, [, n]) => sum + n, 0);
+    const pieces = [...(changed.length >= 2 ? [`${total} ${total === 1 ? "change" : "changes"}`] : []), ...(c.unchanged ? [`${c.unchanged} unchanged`] : [])];
+    if (pieces.length) lines.push(`    ${pieces.join(". ")}`);
+    return lines;
+}
+
 const MARK: Record<Op, string> = { same: "=", update: "~", replace: "+-", create: "+", delete: "-" };
 
 /** A short, readable form of a value: symbols by resource name, secrets and unknowns marked. */
@@ -310,8 +325,8 @@ function changeLines(c: InputChange): string[] {
     return [`${c.key}:${why}`, ...cap(removed, "-"), ...cap(added, "+")];
 }
 
-/** The preview as text: one block per step that does something, then errors, warnings, the summary. */
-export function renderPreview(p: EnginePreview): string[] {
+/** The preview as text: one block per step that does something, then errors, warnings, the summary; `brief`: without the inputs. */
+export function renderPreview(p: EnginePreview, brief = false): string[] {
     const lines: string[] = [];
     for (const s of p.steps) {
         const flip = s.protect.old !== undefined && s.protect.new !== undefined && s.protect.old !== s.protect.new ? `protect: ${s.protect.old} -> ${s.protect.new}` : "";
@@ -322,7 +337,7 @@ export function renderPreview(p: EnginePreview): string[] {
         const how = s.op === "replace" ? `replace, ${s.order === "delete-first" ? "delete first" : "create first"}` : s.op;
         const extra = [flip, s.note ?? "", s.ignored.length ? `ignoreChanges keeps ${s.ignored.join(", ")}` : ""].filter(Boolean);
         lines.push(`  ${MARK[s.op]} ${s.name}  ${how}${extra.length ? ` (${extra.join("; ")})` : ""}`);
-        if (s.op === "update" || s.op === "replace") for (const c of s.changes) for (const l of changeLines(c)) lines.push(`      ${l}`);
+        if (!brief && (s.op === "update" || s.op === "replace")) for (const c of s.changes) for (const l of changeLines(c)) lines.push(`      ${l}`);
     }
     if (lines.length === 0) lines.push("  no changes");
     lines.push(`Resources: ${p.summary}`);
