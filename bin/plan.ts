@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError, callerPath, checkStack, didYouMean, emit, parseArgs, stacksIn, type FlagSpec } from "../lib/cli";
-import { previewSteps, renderPreview, type EnginePreview } from "../offline/engine";
+import { previewForJson, previewSteps, renderPreview, type EnginePreview } from "../offline/engine";
 import { evaluate, resolved } from "../offline/evaluate";
 import { planStack, readStackFile, validateStackFile, type Plan, type ServerPlan } from "../offline/plan";
 
@@ -144,7 +144,7 @@ export async function runPlan(argv: string[], cwd: string, env: NodeJS.ProcessEn
             const code = refused ? 1 : 0;
             const stderr = refused ? `the engine would refuse this update:\n${preview.errors.map((e) => `error: ${e}`).join("\n")}\n` : "";
             if (json) {
-                return { code, stdout: JSON.stringify({ stack, ...plan, ...(preview ? { preview } : {}) }, null, 2) + "\n", stderr: npmBannerNote(env) + stderr };
+                return { code, stdout: JSON.stringify({ stack, ...plan, ...(preview ? { preview: previewForJson(preview) } : {}) }, null, 2) + "\n", stderr: npmBannerNote(env) + stderr };
             }
             const previewText = preview ? renderPreviewText(compareLabel, preview, brief) : "";
             return { code, stdout: renderPlanText(stack, plan) + previewText, stderr };

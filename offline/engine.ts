@@ -292,6 +292,27 @@ export function cliSummaryBlock(c: EnginePreview["counts"]): string[] {
     return lines;
 }
 
+/** The preview as plain data for --json: secrets masked, unknowns and output references in words. */
+export function previewForJson(p: EnginePreview): unknown {
+    const word = (v: unknown): unknown =>
+        isSecretEnvelope(v)
+            ? "[secret]"
+            : v === UNKNOWN
+              ? "[unknown until up]"
+              : typeof v === "string"
+                ? v.replace(/⟨urn:[^⟩]*::([^⟩.]+)\.([A-Za-z]+)⟩/g, "<$2 of $1>")
+                : Array.isArray(v)
+                  ? v.map(word)
+                  : v && typeof v === "object"
+                    ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, word(x)]))
+                    : v;
+    const steps = p.steps.map((s) => ({
+        ...s,
+        changes: s.changes.map((c) => (c.secret ? { ...c, old: c.old === undefined ? undefined : "[secret]", new: c.new === UNKNOWN ? "[unknown until up]" : "[secret]" } : { ...c, old: word(c.old), new: word(c.new) })),
+    }));
+    return { ...p, steps };
+}
+
 const MARK: Record<Op, string> = { same: "=", update: "~", replace: "+-", create: "+", delete: "-" };
 
 /** A short, readable form of a value: symbols by resource name, secrets and unknowns marked. */

@@ -164,3 +164,25 @@ describe("offline engine model", function () {
         assert.deepEqual(providerRules().versions, { "@pulumi/docker": "4.11.2", "@pulumi/command": "1.2.1", "@pulumi/pulumi": "3.248.0" });
     });
 });
+
+describe("offline engine model: the committed stacks and --json", function () {
+    this.timeout(120000);
+
+    for (const name of ["production", "staging", "local"]) {
+        it(`${name}: a second up of the same config plans nothing (every input stable, no replace on re-read)`, async () => {
+            const { loadStack } = await import("../support/stacks");
+            const p = previewSteps(await evaluate(loadStack(name), {}, { stack: name }), await evaluate(loadStack(name), {}, { stack: name }));
+            assert.deepEqual([p.errors, p.steps.filter((s) => s.op !== "same").map((s) => s.name)], [[], []]);
+        });
+    }
+
+    it("--json never carries a secret value or the internal unknown marker", async () => {
+        const { previewForJson } = await import("../../offline/engine");
+        const secret = { "portal:appSecrets": { DATABASE_PASSWORD: "db-pass-s3cret" }, "portal:sshPrivateKey": "key-s3cret" };
+        const before = await evaluate(steadyBlue(), secret);
+        const after = await evaluate(withRelease(steadyBlue(), { tags: { green: "2020.08.07-1" }, passive: "green" }), { ...secret, "portal:appSecrets": { DATABASE_PASSWORD: "other-s3cret" } });
+        const text = JSON.stringify(previewForJson(previewSteps(before, after)));
+        assert.ok(!/s3cret|\\u0000|⟨/.test(text), text.slice(0, 400));
+        assert.ok(text.includes('"[unknown until up]"') && text.includes('"[secret]"'));
+    });
+});
