@@ -68,8 +68,10 @@ export async function previewFrom(earlierFile: string, currentFile: string): Pro
     validateStackFile(current);
     const stack = /^Pulumi\.(.+)\.yaml$/.exec(path.basename(currentFile))?.[1];
     const before = await evaluate(earlier.config, earlier.secrets, { stack });
-    // The new run reads the last state's outputs through a StackReference, as the program's live guard does.
-    const after = await evaluate(current.config, current.secrets, { stack, lastOutputs: (await resolved(before.outputs)) as Record<string, unknown> });
+    // The new run reads the last state's `deployed` output through a StackReference, as the
+    // program's live guard (issue 9) does; a program without it ignores it.
+    const last = (await resolved(before.outputs)) as { deployedState?: unknown };
+    const after = await evaluate(current.config, current.secrets, { stack, lastDeployed: last.deployedState });
     return previewSteps(before, after);
 }
 

@@ -107,8 +107,11 @@ async function assetHashes(props: Record<string, unknown> | undefined): Promise<
 export interface EvaluateOptions {
     /** The stack name in URNs (default "test"). */
     stack?: string;
-    /** The last deployed stack outputs, served to a StackReference of the stack (the live guard of issue 9); none: a first `up`. */
-    lastOutputs?: Record<string, unknown>;
+    /**
+     * The stack's last deployed state, served as its own `deployed` output to a StackReference
+     * of the stack (the live guard of issue 9 reads it); absent: a new stack.
+     */
+    lastDeployed?: unknown;
 }
 
 /** A value with every Output inside resolved (for serving outputs to the next evaluation). */
@@ -151,7 +154,10 @@ export async function evaluate(stackConfig: StackConfig, secretConfig: Record<st
                 inputsByKey.set(`${args.type}::${args.name}`, args.inputs);
                 // Like a real provider, a resource re-created with other inputs gets a new id.
                 const result = { id: `${args.name}-${digest(args.inputs).slice(0, 12)}`, state: mockOutputs(args) };
-                if (args.type === "pulumi:pulumi:StackReference") result.state = { ...result.state, outputs: options.lastOutputs ?? {} };
+                if (args.type === "pulumi:pulumi:StackReference") {
+                    const outputs = options.lastDeployed === undefined ? {} : { deployed: options.lastDeployed };
+                    result.state = { name: args.inputs.name, outputs, secretOutputNames: Object.keys(outputs) };
+                }
                 mocked.set(`${args.type}::${args.name}`, result);
                 return result;
             },
