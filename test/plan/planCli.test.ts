@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { runPlan } from "../../bin/plan";
 import { REPO } from "../support/stacks";
 
 function plan(cwd: string, ...args: string[]) {
@@ -95,12 +96,12 @@ describe("offline plan CLI --compare", function () {
         assert.ok(preview.includes("this preview cannot know:"));
     });
 
-    it("exits 1 with the engine's refusal when the change would replace the live, protected container", () => {
+    it("exits 1 with the engine's refusal when the change would replace the live, protected container", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-plan-"));
         const before = fs.readFileSync(path.join(REPO, "Pulumi.production.yaml"), "utf8");
         fs.writeFileSync(path.join(dir, "before.yaml"), before);
         fs.writeFileSync(path.join(dir, "Pulumi.production.yaml"), before.replace("      DJANGO_SETTINGS_MODULE: portal.settings.production\n", "      DJANGO_SETTINGS_MODULE: portal.settings.production\n      FEATURE_X: \"on\"\n"));
-        const r = plan(dir, "--stack", "production", "--compare", "before.yaml");
+        const r = await runPlan(["--stack", "production", "--compare", "before.yaml"], dir, {});
         assert.equal(r.code, 1);
         const urn = (s: string) => `urn:pulumi:production::portal::portal:index:Portal$portal:index:Server$portal:index:ColorDeployment$docker:index/container:Container::${s}-blue-container`;
         assert.deepEqual(r.stderr.trimEnd().split("\n"), [
