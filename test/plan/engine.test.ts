@@ -186,3 +186,29 @@ describe("offline engine model: the committed stacks and --json", function () {
         assert.ok(text.includes('"[unknown until up]"') && text.includes('"[secret]"'));
     });
 });
+
+describe("offline engine model: the Python 2 -> 3 walk-through (README)", function () {
+    this.timeout(120000);
+
+    it("step 1 adds only py3/red resources (and the edge); step 2 updates only the edge route; step 4's image change is refused as written today", async () => {
+        const { EDGE, PY3_TRACK, productionWithSite, withTracks } = await import("../support/stacks");
+        const main = productionWithSite();
+        const base = await evaluate(main);
+        const added = await evaluate(withTracks(main, [PY3_TRACK], { ...EDGE, split: { track: "py3", percent: 0 } }));
+        const step1 = previewSteps(base, added);
+        assert.deepEqual(step1.errors, []);
+        const changed = step1.steps.filter((s) => s.op !== "same");
+        assert.ok(changed.every((s) => s.op === "create"), ops(step1).join("\n"));
+        assert.ok(changed.every((s) => /py3|red|lb1|edge/.test(s.name) || s.type.startsWith("portal:index:")), changed.map((s) => s.name).join(" "));
+
+        const split = await evaluate(withTracks(main, [PY3_TRACK], EDGE));
+        assert.deepEqual(ops(previewSteps(added, split)), ["update lb1-edge-route: stdin"]);
+
+        // README step 4 sets portal:image to the py3 image: both colors' image names change, so the live
+        // blue containers would be replaced (issue 9 moves the repository per color).
+        const moved = structuredClone(withTracks(main, [PY3_TRACK], EDGE)) as any;
+        moved["portal:image"] = "registry.example.com/portal-py3";
+        const step4 = previewSteps(split, await evaluate(moved));
+        assert.deepEqual(step4.errors.map((e) => e.split("\n")[0].replace(/^.*::/, "")), ["web1-blue-container\"", "web2-blue-container\"", "web3-blue-container\""]);
+    });
+});
