@@ -60,7 +60,7 @@ export const CANNOT_KNOW = [
     "values only the engine and providers compute (container and image ids, pulled image digests, command output): shown as [unknown until up] when the resource producing them is created or replaced",
     "whether an encrypted value changed: both sides are placeholders (the engine compares the decrypted values)",
     "changes to scripts/ since the last `up`: both sides upload this working tree's scripts/ (compared by content hash)",
-    "whether a changed docker provider (host, ssh options) is replaced with every resource it manages: the bridge's DiffConfig is not modelled",
+    "how a changed docker provider (host, ssh options) reaches the servers: the preview models its config diff (an update), not whether the new address answers",
     "whether a step succeeds: pulls, migrations, health waits and nginx tests run only at `up`",
 ];
 
@@ -76,7 +76,6 @@ function mapStrings(value: unknown, f: (s: string) => unknown): unknown {
 }
 
 const isComponent = (r: DeclaredResource) => r.type.startsWith("portal:index:");
-const isProvider = (r: DeclaredResource) => r.type.startsWith("pulumi:providers:");
 /** Read by the engine on every run (a StackReference), never created or replaced by a diff. */
 const isRead = (r: DeclaredResource) => r.type === "pulumi:pulumi:StackReference";
 
@@ -221,12 +220,12 @@ export function previewSteps(before: Evaluation, after: Evaluation, rules: Provi
             const replaces = byOption || (rule !== undefined && (rule.replaceOn.includes(key) || !known));
             return { key, old: oldInputs[key], new: inputs[key], replaces, secret: isSecretEnvelope(inputs[key]) || isSecretEnvelope(oldInputs[key]) || secretKeys.includes(key), ...(known ? {} : { unmodelled: true }) };
         });
-        if (rule === undefined && !isProvider(r)) {
+        if (rule === undefined) {
             errors.push(`the offline preview has no provider rules for ${r.type} (${r.name}); it cannot say whether this change updates or replaces it`);
         }
         const replace = changes.some((c) => c.replaces);
         if (!replace) {
-            const note = isProvider(r) ? "provider configuration: see what this preview cannot know" : r.type.startsWith("command:") && r.type.endsWith(":Command") ? (inputs.update !== undefined ? "runs its update command" : "runs create again") : rule?.updateNote;
+            const note = r.type.startsWith("command:") && r.type.endsWith(":Command") ? (inputs.update !== undefined ? "runs its update command" : "runs create again") : rule?.updateNote;
             steps.push({ ...base, op: "update", changes, ignored, note });
             continue;
         }

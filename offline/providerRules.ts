@@ -46,11 +46,11 @@ const IMAGE_FORCE_NEW = ["name", "pullTriggers", "build", "triggers", "platform"
 const IMAGE_UPDATE = ["keepLocally", "forceRemove"];
 
 /** @pulumi/docker version -> the upstream provider it wraps. */
-const DOCKER_VERSIONS: Record<string, { upstream: string; forceNew: string[]; update: string[] }> = {
-    // pulumi/pulumi-docker@v4.11.2 wraps kreuzwerker v3.9.0 (provider/go.mod, upstream submodule).
-    "4.11.2": { upstream: "kreuzwerker/terraform-provider-docker@v3.9.0", forceNew: CONTAINER_FORCE_NEW_V3_9_0, update: CONTAINER_UPDATE_V3_9_0 },
-    // pulumi/pulumi-docker@v5.0.0 wraps kreuzwerker v4.2.0.
-    "5.0.0": { upstream: "kreuzwerker/terraform-provider-docker@v4.2.0", forceNew: CONTAINER_FORCE_NEW_V4_2_0, update: CONTAINER_UPDATE_V4_2_0 },
+const DOCKER_VERSIONS: Record<string, { upstream: string; bridge: string; forceNew: string[]; update: string[] }> = {
+    // pulumi/pulumi-docker@v4.11.2 wraps kreuzwerker v3.9.0 (provider/go.mod, upstream submodule), bridge v3.125.0.
+    "4.11.2": { upstream: "kreuzwerker/terraform-provider-docker@v3.9.0", bridge: "v3.125.0", forceNew: CONTAINER_FORCE_NEW_V3_9_0, update: CONTAINER_UPDATE_V3_9_0 },
+    // pulumi/pulumi-docker@v5.0.0 wraps kreuzwerker v4.2.0, bridge v3.126.0.
+    "5.0.0": { upstream: "kreuzwerker/terraform-provider-docker@v4.2.0", bridge: "v3.126.0", forceNew: CONTAINER_FORCE_NEW_V4_2_0, update: CONTAINER_UPDATE_V4_2_0 },
 };
 
 const COMMAND_VERSIONS = ["1.2.1"];
@@ -112,6 +112,17 @@ export function providerRules(root = path.resolve(__dirname, "..")): ProviderRul
                 deleteBeforeReplace: false,
             },
             ...commandRules(command),
+            // The provider's own config (host, sshOpts, registryAuth): the bridge's DiffConfig replaces only for a
+            // config field marked ForcesProviderReplace, and pulumi-docker marks none, so a change is an in-place
+            // update; its resources keep the provider reference (URN and id), so they are not replaced for it
+            // (pulumi/pulumi@v3.248.0 pkg/resource/deploy/step_generator.go:2624 providerChanged).
+            "pulumi:providers:docker": {
+                source: `pulumi/pulumi-terraform-bridge@${table.bridge}:pkg/tfbridge/provider.go:819-868 configDiffer; pulumi/pulumi-docker@v${docker}:provider/resources.go (no ForcesProviderReplace)`,
+                replaceOn: [],
+                updateOn: "all others",
+                deleteBeforeReplace: false,
+                updateNote: "provider configuration, updated in place: its resources are not replaced for it",
+            },
         },
     };
 }
