@@ -3,6 +3,7 @@
 // dependsOn/parent/protect, which mocks do not report.
 
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { ConfigError, validateConfig, type PortalConfig } from "./lib/config";
 import { deployedState, liveGuard, type DeployedState } from "./lib/liveGuard";
 import { readRawConfig } from "./lib/rawConfig";
@@ -26,10 +27,20 @@ export interface ProgramOutputs {
 
 /** The output the live guard reads back from the stack's last update. */
 export const DEPLOYED_OUTPUT = "deployed";
+/**
+ * The `portal:` keys the engine marks secret. The SDK's own check is internal (its
+ * Config.get warns with it): pulumi/pulumi@v3.248.0 sdk/nodejs/runtime/config.ts `isConfigSecret`.
+ */
+function secretKeys(raw: Record<string, unknown>): string[] {
+    const isSecret = (runtimeConfig as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+    if (typeof isSecret !== "function") throw new Error("@pulumi/pulumi no longer exports runtime isConfigSecret: re-check lib/secretConfig.ts");
+    return Object.keys(raw).filter((key) => isSecret(`portal:${key}`));
+}
 
 /** Validates the stack's `portal:` config; throws ConfigError naming every bad key. */
 export function loadPortalConfig(): PortalConfig {
-    return validateConfig(readRawConfig(pulumi.runtime.allConfig()));
+    const raw = readRawConfig(pulumi.runtime.allConfig());
+    return validateConfig(raw, { encrypted: secretKeys(raw), stack: pulumi.getStack() });
 }
 
 function loadOrRefuse(): PortalConfig {

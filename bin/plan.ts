@@ -4,9 +4,11 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describeDiff } from "../offline/diff";
-import { evaluate } from "../offline/evaluate";
-import { planStack, readStackFile, type Plan, type ServerPlan } from "../offline/plan";
+import { UsageError, callerPath, checkStack, didYouMean, emit, parseArgs, stacksIn, type FlagSpec } from "../lib/cli";
+import { previewForJson, previewSteps, renderPreview, type EnginePreview } from "../offline/engine";
+import { evaluate, resolved } from "../offline/evaluate";
+import type { ProgramOutputs } from "../program";
+import { planStack, readStackFile, validateStackFile, type Plan, type ServerPlan } from "../offline/plan";
 
 export interface PlanResult {
     code: 0 | 1 | 2;
@@ -14,39 +16,75 @@ export interface PlanResult {
     stderr: string;
 }
 
-class UsageError extends Error {}
+export const PLAN_USAGE = `usage: npm run -s plan -- --stack <name> [--json] [--compare <earlier stack file>]
+  -s, --stack <name>      the stack: Pulumi.<name>.yaml in the project directory
+  --json                  the plan as one JSON object on stdout (run npm with -s: without it npm prints its banner on stdout first)
+  --compare <file>        also list what changes from an earlier version of the stack file, as a preview would
+                          (the path is relative to the directory you run the command in)
+  --brief                 with --compare: one line per step, without each input's old -> new
+  -h, --help, help        this text
+`;
 
-function usage(message: string): never {
-    throw new UsageError(`${message}\nusage: npm run plan -- --stack <name> [--json] [--compare <earlier stack file>]`);
-}
+const FLAGS: FlagSpec[] = [
+    { name: "stack", short: "s", value: true },
+    { name: "json", value: false },
+    { name: "compare", value: true },
+    { name: "brief", value: false },
+];
 
 interface Args {
     stack: string;
     json: boolean;
-    /** An earlier version of the stack file: print what would change from it. */
+    /** An earlier version of the stack file: print what would change from it (absolute path). */
     compare?: string;
+    /** As typed, for messages. */
+    compareName?: string;
+    help: boolean;
+    brief: boolean;
 }
 
-function parseArgs(argv: string[], cwd: string): Args {
-    const args: Args = { stack: "", json: false };
-    for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === "--json") args.json = true;
-        else if (argv[i] === "--stack" && argv[i + 1]) args.stack = argv[++i];
-        else if (argv[i] === "--compare" && argv[i + 1]) args.compare = argv[++i];
-        else usage(`unknown argument: ${argv[i]}`);
-    }
-    if (!/^[A-Za-z0-9_.-]+$/.test(args.stack)) usage("--stack <name> is required");
-    if (args.compare !== undefined && !fs.existsSync(path.resolve(cwd, args.compare))) usage(`no file ${args.compare}`);
-    return args;
+function parsePlanArgs(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Args {
+    const { flags, words, help } = parseArgs(argv, FLAGS);
+    if (help) return { stack: "", json: false, help: true, brief: false };
+    if (words.length > 0) throw new UsageError(`unexpected argument ${words[0]}${didYouMean(`--${words[0]}`, FLAGS.map((f) => `--${f.name}`))}`);
+    const stack = flags.get("stack");
+    if (typeof stack !== "string") throw new UsageError(`--stack <name> is required (stacks: ${stacksIn(cwd).join(", ") || "none"})`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack ${stack}: a stack name is letters, digits, '.', '_', '-'`);
+    checkStack(stack, cwd);
+    const compareName = flags.get("compare") as string | undefined;
+    const compare = compareName === undefined ? undefined : callerPath(compareName, cwd, env, "plan");
+    if (compare !== undefined && !fs.existsSync(compare)) throw new UsageError(`--compare ${compareName}: no file ${compare}`);
+    if (flags.has("brief") && compare === undefined) throw new UsageError("--brief goes with --compare <file>");
+    return { stack, json: flags.get("json") === true, compare, compareName, help: false, brief: flags.get("brief") === true };
 }
 
-/** What `pulumi preview` would list going from the earlier stack file to the current one. */
-async function changesFrom(earlierFile: string, currentFile: string): Promise<string[]> {
+/**
+ * The steps `pulumi preview` would plan from the state the earlier stack file's `up` left
+ * to the current file's program (offline/engine.ts).
+ */
+export async function previewFrom(earlierFile: string, currentFile: string): Promise<EnginePreview> {
     const earlier = readStackFile(earlierFile);
     const current = readStackFile(currentFile);
-    const before = await evaluate(earlier.config, earlier.secrets);
-    const after = await evaluate(current.config, current.secrets);
-    return describeDiff(before, after);
+    validateStackFile(earlier);
+    validateStackFile(current);
+    const stack = /^Pulumi\.(.+)\.yaml$/.exec(path.basename(currentFile))?.[1];
+    const before = await evaluate(earlier.config, earlier.secrets, { stack });
+    // The new run reads the last state's `deployed` output through a StackReference, as the
+    // program's live guard does.
+    const last = (await resolved(before.outputs)) as Pick<ProgramOutputs, "deployedState">;
+    const after = await evaluate(current.config, current.secrets, { stack, lastDeployed: last.deployedState });
+    return previewSteps(before, after);
+}
+
+/** The preview block of the text output. */
+export function renderPreviewText(label: string, preview: EnginePreview, brief = false): string {
+    const v = preview.versions;
+    return [
+        `preview from ${label} (offline model of the engine's steps: pulumi ${v.pulumi}, @pulumi/docker ${v["@pulumi/docker"]}, @pulumi/command ${v["@pulumi/command"]}):`,
+        ...renderPreview(preview, brief),
+        "this preview cannot know:",
+        ...preview.cannotKnow.map((c) => `  - ${c}`),
+    ].join("\n") + "\n";
 }
 
 function renderServers(servers: ServerPlan[], lines: string[]): void {
@@ -82,33 +120,45 @@ export function renderPlanText(stack: string, plan: Plan): string {
     return lines.join("\n") + "\n";
 }
 
-/** The CLI, callable in-process: exit code and output; invalid config gives 1 and nothing on stdout. */
-export async function runPlan(argv: string[], cwd: string): Promise<PlanResult> {
+/** npm printed "> portal@… plan" on stdout before our JSON unless run with -s (it then sets npm_config_loglevel=silent). */
+function npmBannerNote(env: NodeJS.ProcessEnv): string {
+    return env.npm_lifecycle_event === "plan" && env.npm_config_loglevel !== "silent"
+        ? "note: npm printed its banner on stdout before the JSON; for clean JSON run npm run -s plan -- … --json\n"
+        : "";
+}
+
+/**
+ * The CLI, callable in-process: exit code and output; invalid config gives 1 and nothing
+ * on stdout. `cwd`: the project directory (stack files); paths typed by the user are
+ * relative to `env.INIT_CWD` (the caller's directory under npm), else to `cwd`.
+ */
+export async function runPlan(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<PlanResult> {
     try {
-        const { stack, json, compare } = parseArgs(argv, cwd);
+        const { stack, json, compare, compareName, help, brief } = parsePlanArgs(argv, cwd, env);
+        if (help) return { code: 0, stdout: PLAN_USAGE, stderr: "" };
         const file = path.join(cwd, `Pulumi.${stack}.yaml`);
-        if (!fs.existsSync(file)) usage(`no stack file Pulumi.${stack}.yaml in ${cwd}`);
+        const compareLabel = compareName ?? "";
         try {
-            const changes = compare === undefined ? undefined : await changesFrom(path.resolve(cwd, compare), file);
+            const preview = compare === undefined ? undefined : await previewFrom(compare, file);
             const plan = await planStack(readStackFile(file));
+            // Where the engine would refuse, so does the preview: exit 1, its errors on stderr too.
+            const refused = preview !== undefined && preview.errors.length > 0;
+            const code = refused ? 1 : 0;
+            const stderr = refused ? `the engine would refuse this update:\n${preview.errors.map((e) => `error: ${e}`).join("\n")}\n` : "";
             if (json) {
-                return { code: 0, stdout: JSON.stringify({ stack, ...plan, ...(changes ? { changes } : {}) }, null, 2) + "\n", stderr: "" };
+                return { code, stdout: JSON.stringify({ stack, ...plan, ...(preview ? { preview: previewForJson(preview) } : {}) }, null, 2) + "\n", stderr: npmBannerNote(env) + stderr };
             }
-            const diffText = changes ? `changes from ${compare} (${changes.length} resources):\n${changes.map((l) => `  ${l}`).join("\n") || "  none"}\n` : "";
-            return { code: 0, stdout: renderPlanText(stack, plan) + diffText, stderr: "" };
+            const previewText = preview ? renderPreviewText(compareLabel, preview, brief) : "";
+            return { code, stdout: renderPlanText(stack, plan) + previewText, stderr };
         } catch (e) {
             return { code: 1, stdout: "", stderr: `${e instanceof Error ? e.message : String(e)}\n` };
         }
     } catch (e) {
-        if (e instanceof UsageError) return { code: 2, stdout: "", stderr: `${e.message}\n` };
+        if (e instanceof UsageError) return { code: 2, stdout: "", stderr: `${e.message}\n${PLAN_USAGE}` };
         throw e;
     }
 }
 
 if (require.main === module) {
-    void runPlan(process.argv.slice(2), process.cwd()).then((r) => {
-        process.stdout.write(r.stdout);
-        process.stderr.write(r.stderr);
-        process.exitCode = r.code;
-    });
+    void runPlan(process.argv.slice(2), process.cwd()).then(emit);
 }

@@ -11,8 +11,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { ConfigError, validateConfig, type PortalConfig, type ReleaseConfig } from "../lib/config";
+import { UsageError, checkStack, didYouMean, emit, parseArgs, stacksIn, type FlagSpec } from "../lib/cli";
 import {
     argumentProblem,
+    VERBS,
     describeLegalVerbs,
     describeRollback,
     describeSplit,
@@ -33,7 +35,7 @@ import {
     StackFileError,
     applyReleaseChanges,
     isQuotedKey,
-    portalRawConfig,
+    portalStackConfig,
     releaseKey,
     trackRelease,
     type ReleaseBlockPath,
@@ -48,6 +50,7 @@ export interface ReleaseResult {
 
 const USAGE = `usage: npm run release -- <verb> [arg] --stack <name> [--dry-run]
        npm run release -- <verb> [arg] --stack <name> --track <name> [--dry-run]
+       (-s <name> for --stack; --flag=value or --flag value; -h, --help or help: this text)
 verbs:
   status              the stage, colors, tags, canary and the verbs legal now
   prepare <tag>       steady only: put <tag> on the non-live color and make it passive
@@ -74,7 +77,6 @@ interface Command {
 
 const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
 
-class UsageError extends Error {}
 
 function ok(stdout: string): ReleaseResult {
     return { code: 0, stdout, stderr: "" };
@@ -88,35 +90,37 @@ function usage(message: string): ReleaseResult {
     return { code: 2, stdout: "", stderr: `${message}\n${USAGE}` };
 }
 
-function trackName(word: string | undefined): string {
-    if (word === undefined || word === "" || word.startsWith("--")) throw new UsageError("--track needs a track name (main, or a name in portal:tracks)");
-    return word;
-}
+const FLAGS: FlagSpec[] = [
+    { name: "stack", short: "s", value: true },
+    { name: "track", value: true },
+    { name: "dry-run", value: false },
+];
 
-/** Splits argv into flags (--stack, --track, --dry-run) and positional words (verb and argument). */
-function parseCommand(argv: readonly string[]): Command {
-    const words: string[] = [];
-    let stack: string | undefined;
-    let track: string | undefined;
-    let dryRun = false;
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (arg === "--dry-run") dryRun = true;
-        else if (arg === "--stack") stack = argv[++i];
-        else if (arg.startsWith("--stack=")) stack = arg.slice("--stack=".length);
-        else if (arg === "--track" || arg.startsWith("--track=")) track = trackName(arg === "--track" ? argv[++i] : arg.slice("--track=".length));
-        else if (arg === "--") continue;
-        else if (arg.startsWith("--")) throw new UsageError(`unknown option: ${arg}`);
-        else words.push(arg);
+/** Splits argv into flags (--stack/-s, --track, --dry-run) and positional words (verb and argument); null: help asked. */
+function parseCommand(argv: readonly string[], cwd: string): Command | null {
+    let parsed;
+    try {
+        parsed = parseArgs(argv, FLAGS);
+    } catch (e) {
+        // `--track` with no name says which names it takes.
+        if (e instanceof UsageError && e.message === "--track needs a value") throw new UsageError("--track needs a track name (main, or a name in portal:tracks)");
+        throw e;
     }
+    const { flags, words, help } = parsed;
+    if (help) return null;
+    const stack = flags.get("stack") as string | undefined;
+    const track = flags.get("track") as string | undefined;
     const [verb, ...rest] = words;
-    if (verb === undefined) throw new UsageError("missing verb");
-    if (verb !== "status" && !isVerb(verb)) throw new UsageError(`unknown verb: ${verb}`);
-    if (stack === undefined || !STACK_NAME.test(stack)) throw new UsageError("--stack <name> is required (letters, digits, '.', '_', '-')");
+    const verbs = ["status", ...VERBS];
+    if (verb === undefined) throw new UsageError(`missing verb (verbs: ${verbs.join(", ")})`);
+    if (verb !== "status" && !isVerb(verb)) throw new UsageError(`unknown verb ${verb}${didYouMean(verb, verbs)} (verbs: ${verbs.join(", ")})`);
+    if (stack === undefined) throw new UsageError(`--stack <name> is required (stacks: ${stacksIn(cwd).join(", ") || "none"})`);
+    if (!STACK_NAME.test(stack)) throw new UsageError(`--stack ${stack}: a stack name is letters, digits, '.', '_', '-'`);
+    checkStack(stack, cwd);
     const problem = verb === "status" ? (rest.length > 0 ? `status takes no argument (got ${rest.join(" ")})` : undefined) : argumentProblem(verb, rest);
     if (problem !== undefined) throw new UsageError(problem);
     if (verb === "split" && track !== undefined) throw new UsageError("split names its track as an argument (split <track> <percent>), not with --track");
-    return { verb, argument: rest.length === 0 ? undefined : rest.join(" "), stack, track, dryRun };
+    return { verb, argument: rest.length === 0 ? undefined : rest.join(" "), stack, track, dryRun: flags.get("dry-run") === true };
 }
 
 /** The track a command acts on, and where its release block is in the stack file. */
@@ -158,8 +162,9 @@ function refusedOn(target: Target, message: string): ReleaseResult {
     return refused(target.track.main ? message : `track ${target.track.name}: ${message}`);
 }
 
-function validated(text: string): PortalConfig {
-    return validateConfig(portalRawConfig(text));
+function validated(text: string, fileName: string, stack: string): PortalConfig {
+    const { raw, storage } = portalStackConfig(text, fileName, stack);
+    return validateConfig(raw, storage);
 }
 
 function renderStatus(stack: string, target: Target): string {
@@ -272,7 +277,7 @@ function changeRelease(command: Command, fileName: string, filePath: string, tex
     const edited = applyReleaseChanges(text, changes, block);
     let afterConfig: PortalConfig;
     try {
-        afterConfig = validated(edited);
+        afterConfig = validated(edited, fileName, command.stack);
     } catch (e) {
         if (e instanceof ConfigError) return refusedOn(target, `cannot ${verb}: the result would not be a valid config:\n${e.message}`);
         throw e;
@@ -308,7 +313,7 @@ function changeSplit(command: Command, fileName: string, filePath: string, text:
     const edited = applyReleaseChanges(text, changes, EDGE_BLOCK);
     let afterConfig: PortalConfig;
     try {
-        afterConfig = validated(edited);
+        afterConfig = validated(edited, fileName, command.stack);
     } catch (e) {
         if (e instanceof ConfigError) return refused(`cannot split: the result would not be a valid config:\n${e.message}`);
         throw e;
@@ -330,13 +335,10 @@ function changeSplit(command: Command, fileName: string, filePath: string, text:
 function runCommand(command: Command, cwd: string): ReleaseResult {
     const fileName = `Pulumi.${command.stack}.yaml`;
     const filePath = path.join(cwd, fileName);
-    if (!fs.existsSync(filePath)) {
-        return refused(`no stack file ${fileName} in ${cwd}`);
-    }
     const text = fs.readFileSync(filePath, "utf8");
     let config: PortalConfig;
     try {
-        config = validated(text);
+        config = validated(text, fileName, command.stack);
     } catch (e) {
         if (e instanceof ConfigError || e instanceof StackFileError) {
             return refused(`${fileName} is not a valid portal config now; fix it first:\n${e.message}`);
@@ -347,7 +349,7 @@ function runCommand(command: Command, cwd: string): ReleaseResult {
     const target = findTarget(config, name);
     if (target === undefined) {
         const known = tracksOf(config).map((t) => t.name + (t.retired ? " (retired)" : ""));
-        return refused(`unknown track ${name} on stack ${command.stack}; known tracks: ${known.join(", ")}`);
+        return refused(`unknown track ${name} on stack ${command.stack}${didYouMean(name, tracksOf(config).map((t) => t.name))}; known tracks: ${known.join(", ")}`);
     }
     if (command.verb === "status") {
         return ok(renderStatuses(command, config, target));
@@ -360,9 +362,10 @@ function runCommand(command: Command, cwd: string): ReleaseResult {
 
 /** The whole command, in-process: argv without node and script, cwd holding the stack files. */
 export function runRelease(argv: readonly string[], cwd: string): ReleaseResult {
-    let command: Command;
+    let command: Command | null;
     try {
-        command = parseCommand(argv);
+        command = parseCommand(argv, cwd);
+        if (command === null) return ok(USAGE);
     } catch (e) {
         if (e instanceof UsageError) return usage(e.message);
         throw e;
@@ -376,8 +379,5 @@ export function runRelease(argv: readonly string[], cwd: string): ReleaseResult 
 }
 
 if (require.main === module) {
-    const result = runRelease(process.argv.slice(2), process.cwd());
-    process.stdout.write(result.stdout);
-    process.stderr.write(result.stderr);
-    process.exitCode = result.code;
+    emit(runRelease(process.argv.slice(2), process.cwd()));
 }

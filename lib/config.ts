@@ -5,6 +5,7 @@
 import { ConfigError, Problems } from "./configError";
 import type { RouteModeName } from "./routeModes";
 import * as rules from "./configRules";
+import { SECRET_KEYS, checkSecrets, type SecretStorage } from "./secretConfig";
 
 /** The main track's colors; other tracks name their own pair (e.g. red/black). */
 export const COLORS = ["blue", "green"] as const;
@@ -174,13 +175,17 @@ export interface PortalConfig {
 /** The raw values of the `portal:` namespace, keyed without the prefix. */
 export type RawConfig = Record<string, unknown>;
 
-/** Keys that hold secrets: read with requireSecret/getSecret, never validated as plain values. */
-export const SECRET_KEYS = ["sshPrivateKey", "slackWebhook", "appSecrets", "registryPassword"] as const;
+export { SECRET_KEYS, type SecretStorage } from "./secretConfig";
 
 const KNOWN_KEYS = ["image", "release", "servers", "ssh", "app", "workers", "nginx", "dir", "target", "tracks", "edge", "mutableTags", "registry", ...SECRET_KEYS];
 
-export function validateConfig(raw: RawConfig): PortalConfig {
+/**
+ * `storage`: where the stack keeps its secrets (see secretConfig.ts); without it the
+ * plain-text check of the secret keys is skipped (unit tests of other rules).
+ */
+export function validateConfig(raw: RawConfig, storage?: SecretStorage): PortalConfig {
     const p = new Problems();
+    checkSecrets(p, raw, storage);
     for (const key of Object.keys(raw)) {
         if (!KNOWN_KEYS.includes(key)) {
             p.add(key, `is not a known key; allowed: ${KNOWN_KEYS.join(", ")}`);
@@ -213,12 +218,15 @@ export function validateConfig(raw: RawConfig): PortalConfig {
     }
     if (config.target === "local") {
         for (const [key, file] of [["pidFile", "nginx.pid"], ["errorLog", "error.log"]] as const) {
-            if (!config.nginx[key].endsWith(`/${file}`)) {
+            if (p.clean(`nginx.${key}`) && !config.nginx[key].endsWith(`/${file}`)) {
                 p.add(`nginx.${key}`, `is ${config.nginx[key]} with target local; allowed: a path ending in /${file} (the nginx container writes that name into the directory)`);
             }
         }
     }
-    if (config.target === "local" && config.nginx.mode === "state") {
+    if (config.target === "local" && config.servers.length > 1) {
+        p.add("servers", `lists ${config.servers.length} servers with target local; allowed: one server (the local target is this machine's one Docker engine)`);
+    }
+    if (config.target === "local" && p.clean("nginx.mode") && config.nginx.mode === "state") {
         p.add("nginx.mode", `is state with target local; allowed: reload (the local nginx container does not load the njs module)`);
     }
     p.throwIfAny();
@@ -228,7 +236,9 @@ export function validateConfig(raw: RawConfig): PortalConfig {
 /** Two tracks on one port, one color in two tracks, one directory twice, an edge split to nowhere. */
 function checkClashes(p: Problems, config: PortalConfig): void {
     const owners = new Map<string, string>();
-    const claim = (kind: string, value: string | number, owner: string, key: string) => {
+    /** Registers `value` for `owner`; skipped when the value (or what it derives from) was refused. */
+    const claim = (kind: string, value: string | number, owner: string, key: string, ...from: string[]) => {
+        if (!p.clean(key, ...from)) return;
         const id = `${kind}:${value}`;
         const first = owners.get(id);
         if (first !== undefined && first !== owner) {
@@ -238,7 +248,7 @@ function checkClashes(p: Problems, config: PortalConfig): void {
         }
     };
     const main = "the main track";
-    COLORS.forEach((c) => claim("color", c, main, "release"));
+    COLORS.forEach((c) => owners.set(`color:${c}`, main));
     COLORS.forEach((c) => claim("port", config.app.hostPorts[c], `${main} (${c})`, `app.hostPorts.${c}`));
     if (config.nginx.site) {
         claim("port", config.nginx.site.live, `${main} (live listener)`, "nginx.site.live");
@@ -248,26 +258,50 @@ function checkClashes(p: Problems, config: PortalConfig): void {
     config.tracks.forEach((t, i) => {
         const owner = `track ${t.name}`;
         t.colors.forEach((c) => claim("color", c, owner, `tracks[${i}].colors`));
-        t.colors.forEach((c) => claim("port", t.hostPorts[c], `${owner} (${c})`, `tracks[${i}].hostPorts.${c}`));
+        t.colors.forEach((c) => claim("port", t.hostPorts[c], `${owner} (${c})`, `tracks[${i}].hostPorts.${c}`, `tracks[${i}].colors`));
         claim("port", t.site.live, `${owner} (live listener)`, `tracks[${i}].site.live`);
         claim("port", t.site.passive, `${owner} (passive listener)`, `tracks[${i}].site.passive`);
-        claim("directory", t.dir, owner, `tracks[${i}].dir`);
+        claim("directory", t.dir, owner, `tracks[${i}].dir`, `tracks[${i}].name`, "dir");
+    });
+    // A track's steps on server s are named s-<track>-…, like every step of a server named s-<track>:
+    // the same URNs twice, which the engine refuses ("Duplicate resource URN").
+    config.servers.forEach((server, i) => {
+        for (const other of config.servers) {
+            const track = config.tracks.find((t) => t.name !== "" && server.name === `${other.name}-${t.name}`);
+            if (track && p.clean(`servers[${i}].name`)) {
+                p.add(`servers[${i}].name`, `is ${server.name}, the prefix of track ${track.name}'s steps on server ${other.name} (${server.name}-route-live, …); allowed: a name that is not <server>-<track>`);
+            }
+        }
     });
     const edge = config.edge;
     if (!edge) return;
+    // An edge host is a host of its own: its steps and nginx files (router.conf) would collide with a server's.
+    const serverByName = new Map(config.servers.map((s) => [s.name, s.name]));
+    const serverByHost = new Map(config.servers.map((s) => [s.host.toLowerCase(), s.name]));
+    edge.hosts.forEach((h, i) => {
+        if (p.clean(`edge.hosts[${i}].name`) && serverByName.has(h.name)) {
+            p.add(`edge.hosts[${i}].name`, `is ${h.name}, also a server's name; allowed: a name no server uses`);
+        }
+        const server = serverByHost.get(h.host.toLowerCase());
+        if (p.clean(`edge.hosts[${i}].host`) && server !== undefined) {
+            p.add(`edge.hosts[${i}].host`, `is ${h.host}, also server ${server}'s host; allowed: a host that runs no server (both would write router.conf in ${config.nginx.confDir})`);
+        }
+    });
     const names = ["main", ...config.tracks.map((t) => t.name)];
-    if (edge.split && !config.tracks.some((t) => t.name === edge.split!.track && !t.retired)) {
+    if (!p.clean("tracks")) return;
+    if (p.clean("edge.split.track") && edge.split && !config.tracks.some((t) => t.name === edge.split!.track && !t.retired)) {
         const live = config.tracks.filter((t) => !t.retired).map((t) => t.name);
         p.add("edge.split.track", `is "${edge.split.track}"; allowed: a track that is not retired: ${live.join(", ") || "(none declared)"}`);
     }
     for (const name of Object.keys(edge.trackPorts)) {
         if (!names.includes(name)) p.add(`edge.trackPorts.${name}`, `is not a track; allowed: ${names.join(", ")}`);
     }
-    if (!config.nginx.site) {
+    if (p.clean("nginx") && !config.nginx.site) {
         p.add("nginx.site", "is missing; the edge sends the main track's traffic to the servers' live listener, so it needs a port");
     }
     const edgePorts = new Map<number, string>();
     for (const [key, port] of [["edge.listen.port", edge.listen.port], ...Object.entries(edge.trackPorts).map(([t, port]) => [`edge.trackPorts.${t}`, port])] as [string, number][]) {
+        if (!p.clean(key)) continue;
         const first = edgePorts.get(port);
         if (first) p.add(key, `uses port ${port}, already used by ${first}; allowed: one port per edge listener`);
         else edgePorts.set(port, key);

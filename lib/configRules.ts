@@ -137,14 +137,14 @@ export function release(p: Problems, path: string, value: unknown, colors: reado
     }
     const live = oneOf(p, `${path}.live`, r.live, colors);
     const passive = r.passive === undefined ? live : oneOf(p, `${path}.passive`, r.passive, colors);
-    if (colors.includes(live) && rawTags[live] === undefined) {
+    if (p.clean(`${path}.live`, `${path}.tags.${live}`) && rawTags[live] === undefined) {
         p.add(`${path}.tags.${live}`, `is missing; the live color ${live} needs a tag`);
     }
-    if (passive !== live && rawTags[passive] === undefined) {
+    if (p.clean(`${path}.live`, `${path}.passive`, `${path}.tags.${passive}`) && passive !== live && rawTags[passive] === undefined) {
         p.add(`${path}.tags.${passive}`, `is missing; the passive color ${passive} needs a tag`);
     }
     const canary = r.canary === undefined ? 0 : percent(p, `${path}.canary`, r.canary);
-    if (canary > 0 && passive === live) {
+    if (p.clean(`${path}.live`, `${path}.passive`) && canary > 0 && passive === live) {
         p.add(`${path}.canary`, `is ${canary} while ${path}.passive equals ${path}.live (${live}); allowed: 0 outside a rollout`);
     }
     const result: ReleaseConfig = { tags, ...(r.images === undefined ? {} : { images }), live, passive, canary };
@@ -197,9 +197,11 @@ function track(p: Problems, path: string, value: unknown, defaults: { image: str
             matching(p, `${path}.colors[1]`, t.colors[1], pattern.COLOR_NAME, "lowercase letters and digits, starting with a letter"),
         ];
     }
-    const ports = object(p, `${path}.hostPorts`, t.hostPorts, colors);
+    // The ports and release are keyed by the colors: without valid colors they cannot be read.
+    const colorsKnown = p.clean(`${path}.colors`);
+    const ports = colorsKnown ? object(p, `${path}.hostPorts`, t.hostPorts, colors) : {};
     const hostPorts: Record<Color, number> = {};
-    for (const c of colors) hostPorts[c] = integer(p, `${path}.hostPorts.${c}`, ports[c], 1, 65535);
+    if (colorsKnown) for (const c of colors) hostPorts[c] = integer(p, `${path}.hostPorts.${c}`, ports[c], 1, 65535);
     const retired = t.retired === undefined ? false : t.retired;
     if (typeof retired !== "boolean") p.add(`${path}.retired`, `is ${describe(retired)}; allowed: true, false`);
     const trackImage = t.image === undefined ? defaults.image : image(p, `${path}.image`, t.image);
@@ -207,7 +209,7 @@ function track(p: Problems, path: string, value: unknown, defaults: { image: str
         name,
         colors,
         image: trackImage,
-        release: release(p, `${path}.release`, t.release, colors, defaults.mutableTags),
+        release: colorsKnown ? release(p, `${path}.release`, t.release, colors, defaults.mutableTags) : { tags: {}, live: "", passive: "", canary: 0 },
         hostPorts,
         site: site(p, `${path}.site`, t.site),
         dir: t.dir === undefined ? `${defaults.dir}-${name}` : absolutePath(p, `${path}.dir`, t.dir),
@@ -225,10 +227,12 @@ export function edge(p: Problems, value: unknown, mainDir: string): EdgeConfig {
             const h = object(p, `edge.hosts[${i}]`, entry, ["name", "host", "hostKey"]);
             hosts.push({
                 name: matching(p, `edge.hosts[${i}].name`, h.name, pattern.NAME, "lowercase letters, digits and '-', starting with a letter"),
-                host: matching(p, `edge.hosts[${i}].host`, h.host, pattern.HOST, "a hostname or IPv4 address"),
+                host: host(p, `edge.hosts[${i}].host`, h.host),
                 ...hostKey(p, `edge.hosts[${i}].hostKey`, h.hostKey),
             });
         });
+        duplicates(hosts.map((h) => h.name)).forEach((name) => p.add("edge.hosts", `names ${name} twice; allowed: unique names`));
+        duplicates(hosts.map((h) => h.host.toLowerCase())).forEach((address) => p.add("edge.hosts", `lists host ${address} twice; allowed: one entry per host (host names compare case-insensitively)`));
     }
     const listen = object(p, "edge.listen", e.listen, ["address", "port"]);
     const split = e.split === undefined ? undefined : object(p, "edge.split", e.split, ["track", "percent"]);
@@ -266,9 +270,9 @@ export function servers(p: Problems, value: unknown, workerRoles: string[]): Ser
     }
     const list = value.map((entry, i) => server(p, `servers[${i}]`, entry, workerRoles));
     duplicates(list.map((s) => s.name)).forEach((name) => p.add("servers", `names ${name} twice; allowed: unique names`));
-    duplicates(list.map((s) => s.host)).forEach((host) => p.add("servers", `lists host ${host} twice; allowed: unique hosts`));
+    duplicates(list.map((s) => s.host.toLowerCase())).forEach((address) => p.add("servers", `lists host ${address} twice; allowed: unique hosts (host names compare case-insensitively)`));
     const primaries = list.filter((s) => s.primary).map((s) => s.name);
-    if (primaries.length !== 1) {
+    if (list.every((_, i) => p.clean(`servers[${i}].primary`)) && primaries.length !== 1) {
         p.add("servers", `has ${primaries.length} primary servers (${primaries.join(", ") || "none"}); allowed: exactly one with primary: true`);
     }
     return list;
@@ -283,16 +287,19 @@ function server(p: Problems, path: string, value: unknown, workerRoles: string[]
     const workers = s.workers === undefined ? [] : s.workers;
     if (!Array.isArray(workers)) {
         p.add(`${path}.workers`, `is ${describe(workers)}; allowed: a list of roles defined in portal:workers`);
-    } else {
+    } else if (p.clean("workers")) {
         workers.forEach((role, i) => {
             if (typeof role !== "string" || !workerRoles.includes(role)) {
                 p.add(`${path}.workers[${i}]`, `is ${describe(role)}, a worker role with no command; allowed: ${workerRoles.join(", ") || "(portal:workers defines none)"}`);
+            } else if (workers.indexOf(role) < i) {
+                // Two containers <server>-<role> under one parent: one URN twice, which the engine refuses.
+                p.add(`${path}.workers[${i}]`, `lists ${role} again (also workers[${workers.indexOf(role)}]); allowed: each role once per server`);
             }
         });
     }
     return {
         name: matching(p, `${path}.name`, s.name, pattern.NAME, "lowercase letters, digits and '-', starting with a letter, at most 63"),
-        host: matching(p, `${path}.host`, s.host, pattern.HOST, "a hostname or IPv4 address"),
+        host: host(p, `${path}.host`, s.host),
         primary: primary === true,
         workers: Array.isArray(workers) ? (workers as string[]) : [],
         ...hostKey(p, `${path}.hostKey`, s.hostKey),
@@ -330,7 +337,7 @@ export function app(p: Problems, value: unknown): AppConfig {
         blue: integer(p, "app.hostPorts.blue", ports.blue, 1, 65535),
         green: integer(p, "app.hostPorts.green", ports.green, 1, 65535),
     };
-    if (ports.blue !== undefined && hostPorts.blue === hostPorts.green) {
+    if (p.clean("app.hostPorts.blue", "app.hostPorts.green") && hostPorts.blue === hostPorts.green) {
         p.add("app.hostPorts", `gives blue and green the same port ${hostPorts.blue}; allowed: two different ports`);
     }
     const envValue = object(p, "app.env", a.env, null, false);
@@ -343,7 +350,7 @@ export function app(p: Problems, value: unknown): AppConfig {
         port: integer(p, "app.port", a.port, 1, 65535),
         healthPath: matching(p, "app.healthPath", a.healthPath, pattern.URL_PATH, "a URL path starting with '/': letters, digits, '.', '_', '~', '-', '/'"),
         hostPorts,
-        upstreamHost: a.upstreamHost === undefined ? "127.0.0.1" : matching(p, "app.upstreamHost", a.upstreamHost, pattern.HOST, "a hostname or IPv4 address"),
+        upstreamHost: a.upstreamHost === undefined ? "127.0.0.1" : host(p, "app.upstreamHost", a.upstreamHost),
         bindAddress: a.bindAddress === undefined ? "127.0.0.1" : matching(p, "app.bindAddress", a.bindAddress, pattern.IPV4, "an IPv4 address such as 127.0.0.1"),
         env,
         migrate: words(p, "app.migrate", a.migrate, false),
@@ -402,7 +409,7 @@ function site(p: Problems, path: string, value: unknown): NginxSiteConfig {
         live: integer(p, `${path}.live`, s.live, 1, 65535),
         passive: integer(p, `${path}.passive`, s.passive, 1, 65535),
     };
-    if (s.live !== undefined && result.live === result.passive) {
+    if (p.clean(`${path}.live`, `${path}.passive`) && result.live === result.passive) {
         p.add(path, `gives the live and passive listeners the same port ${result.live}; allowed: two different ports`);
     }
     return result;
@@ -414,6 +421,22 @@ function canaryRouting(p: Problems, value: unknown): CanaryRoutingConfig {
         mode: c.mode === undefined ? "request" : oneOf(p, "nginx.canary.mode", c.mode, ["request", "sticky"] as const),
         cookie: c.cookie === undefined ? "portal_client" : matching(p, "nginx.canary.cookie", c.cookie, pattern.NGINX_NAME, "a cookie name of letters, digits and '_'"),
     };
+}
+
+/**
+ * A DNS hostname or a dotted IPv4 address. A name whose labels are all numbers is read
+ * as an address (RFC 1123 2.1: a top-level label is never all-numeric), so it must be a
+ * valid IPv4: 10.0.0.256 or 10.0.0 is refused, not taken for a hostname.
+ */
+export function host(p: Problems, path: string, value: unknown): string {
+    if (typeof value === "string" && /^[0-9.]+$/.test(value) && !pattern.IPV4.test(value)) {
+        const parts = value.split(".");
+        const bad = parts.find((n) => n === "" || Number(n) > 255 || /^0\d/.test(n));
+        const why = parts.length !== 4 ? `${parts.length} numbers` : bad === "" ? "an empty number" : Number(bad) > 255 ? `a number over 255 (${bad})` : `a leading zero (${bad})`;
+        p.add(path, `is ${describe(value)}, an IPv4 address with ${why}; allowed: four numbers 0-255 (a.b.c.d) or a hostname`);
+        return "";
+    }
+    return matching(p, path, value, pattern.HOST, "a hostname or IPv4 address");
 }
 
 function duplicates(values: string[]): string[] {

@@ -1,7 +1,8 @@
 // Reads the raw `portal:` values out of Pulumi's flat config map ("portal:release" ->
-// JSON text), leaving the secret keys to the Pulumi Config API.
+// JSON text). The secret keys are read too, for validation only (their shape and how
+// they are stored); the program takes their values through the Pulumi Config API.
 
-import { SECRET_KEYS, type RawConfig } from "./config";
+import type { RawConfig } from "./config";
 
 const NAMESPACE = "portal:";
 
@@ -10,7 +11,6 @@ export function readRawConfig(all: Record<string, string>): RawConfig {
     for (const [fullKey, text] of Object.entries(all)) {
         if (!fullKey.startsWith(NAMESPACE)) continue;
         const key = fullKey.slice(NAMESPACE.length);
-        if ((SECRET_KEYS as readonly string[]).includes(key)) continue;
         raw[key] = parse(text);
     }
     return raw;

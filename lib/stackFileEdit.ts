@@ -9,6 +9,7 @@ import { isDeepStrictEqual } from "node:util";
 import { isMap, isNode, isScalar, parseDocument, type Document, type Scalar, type YAMLMap } from "yaml";
 import type { RawConfig } from "./config";
 import { readRawConfig } from "./rawConfig";
+import { stackValues, type SecretStorage, type StackValues } from "./secretConfig";
 import type { ReleaseChange } from "./releaseTransitions";
 
 /** Where a release block sits below `config:`: `["portal:release"]` or `["portal:tracks", i, "release"]`. */
@@ -43,30 +44,41 @@ export function releaseKey(path: readonly string[], block: ReleaseBlockPath = MA
     return [...block, ...path].reduce<string>((key, part) => (typeof part === "number" ? `${key}[${part}]` : key === "" ? part : `${key}.${part}`), "");
 }
 
-function parseStackText(text: string): Document {
+function parseStackText(text: string, fileName?: string): Document {
     const doc = parseDocument(text);
     if (doc.errors.length > 0) {
-        throw new StackFileError(`not valid YAML: ${doc.errors.map((e) => e.message).join("\n")}`);
+        throw new StackFileError(`${fileName ?? "the stack file"} is not valid YAML: ${doc.errors.map((e) => e.message).join("\n")}`);
     }
     return doc;
 }
 
-function isSecureValue(value: unknown): boolean {
-    return typeof value === "object" && value !== null && "secure" in value;
+/** A stack file's `config:` map read as the engine reads it (encrypted values as placeholders). */
+export function readStackText(text: string, fileName?: string): StackValues {
+    const doc = parseStackText(text, fileName).toJS() as { config?: unknown } | null;
+    const config = doc?.config ?? {};
+    if (typeof config !== "object" || config === null || Array.isArray(config)) {
+        throw new StackFileError(`${fileName ?? "the stack file"}: config is not a mapping of keys`);
+    }
+    return stackValues(config as Record<string, unknown>);
 }
 
+/** The `portal:` part of a stack file's values: raw config for validation and the secret storage. */
+export function portalStackConfig(text: string, fileName?: string, stack?: string): { raw: RawConfig; storage: SecretStorage } {
+    const { values, encrypted } = readStackText(text, fileName);
+    const flat: Record<string, string> = {};
+    for (const [key, value] of Object.entries(values)) flat[key] = typeof value === "string" ? value : JSON.stringify(value);
+    const below = encrypted.filter((e) => e.startsWith(NAMESPACE)).map((e) => e.slice(NAMESPACE.length));
+    return { raw: readRawConfig(flat), storage: { encrypted: below, stack } };
+}
+
+const NAMESPACE = "portal:";
+
 /**
- * The `portal:` config as the program sees it (keys without the prefix, secrets left out):
- * each value goes through the same text form Pulumi hands the program.
+ * The `portal:` config as the program sees it (keys without the prefix, encrypted values
+ * as placeholders): each value goes through the same text form Pulumi hands the program.
  */
 export function portalRawConfig(text: string): RawConfig {
-    const config = (parseStackText(text).toJS() as { config?: Record<string, unknown> } | null)?.config ?? {};
-    const flat: Record<string, string> = {};
-    for (const [key, value] of Object.entries(config)) {
-        if (isSecureValue(value)) continue;
-        flat[key] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    return readRawConfig(flat);
+    return portalStackConfig(text).raw;
 }
 
 interface TextEdit {

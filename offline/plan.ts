@@ -4,8 +4,10 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
-import type { PortalConfig } from "../lib/config";
+import { ConfigError, validateConfig, type PortalConfig } from "../lib/config";
+import { readRawConfig } from "../lib/rawConfig";
+import { SECRET_PLACEHOLDER, type SecretStorage } from "../lib/secretConfig";
+import { portalStackConfig, readStackText } from "../lib/stackFileEdit";
 import type { Stage } from "../lib/rollout";
 import type { RouteState } from "../lib/stateRoutes";
 import { trackScoped, tracksOf, type Track } from "../lib/tracks";
@@ -70,27 +72,48 @@ export interface Plan {
 export interface StackFile {
     /** The stack's name, from the file name Pulumi.<name>.yaml. */
     name?: string;
+    /** Plain keys, as in Pulumi.<stack>.yaml: `portal:key` -> value. */
     config: StackConfig;
-    /** Keys stored encrypted (`secure:`); offline they get a placeholder, marked secret. */
+    /** Keys holding an encrypted (`secure:`) value, top-level or `--path` nested; offline each encrypted value is a placeholder. */
     secrets: StackConfig;
+    /** Where the file stores secrets, for validation (plain values of secret keys are refused). */
+    storage: SecretStorage;
 }
 
-export const SECRET_PLACEHOLDER = "(secret: not decrypted offline)";
+export { SECRET_PLACEHOLDER };
 
-export function readStackFile(file: string): StackFile {
-    const doc = parse(fs.readFileSync(file, "utf8")) as { config?: StackConfig } | null;
+/** Reads a stack file as the engine would hand it to the program, without decrypting. */
+export function readStackFile(file: string, stack?: string): StackFile {
+    const fileName = path.basename(file);
+    const name = stack ?? /^Pulumi\.(.+)\.yaml$/.exec(fileName)?.[1];
+    const text = fs.readFileSync(file, "utf8");
+    const { values, secretKeys } = readStackText(text, fileName);
+    const { storage } = portalStackConfig(text, fileName, name);
     const config: StackConfig = {};
     const secrets: StackConfig = {};
-    for (const [key, value] of Object.entries(doc?.config ?? {})) {
-        const isSecure = typeof value === "object" && value !== null && "secure" in value;
-        if (isSecure) secrets[key] = SECRET_PLACEHOLDER;
+    for (const [key, value] of Object.entries(values)) {
+        // A whole map encrypted as one value (`--secret portal:appSecrets '{…}'`): its keys are unknown offline.
+        if (secretKeys.includes(key)) secrets[key] = key === "portal:appSecrets" && value === SECRET_PLACEHOLDER ? {} : value;
         else config[key] = value;
     }
-    const name = /^Pulumi\.(.+)\.yaml$/.exec(path.basename(file))?.[1];
-    return { name, config, secrets };
+    return { name, config, secrets, storage };
+}
+
+/** Validates the stack file as the program would, with each encrypted leaf known (throws ConfigError). */
+export function validateStackFile(stack: StackFile): PortalConfig {
+    const flat: Record<string, string> = {};
+    for (const [key, value] of Object.entries({ ...stack.config, ...stack.secrets })) flat[key] = typeof value === "string" ? value : JSON.stringify(value);
+    try {
+        return validateConfig(readRawConfig(flat), stack.storage);
+    } catch (e) {
+        // The program's own wording (program.ts), so the plan and `pulumi preview` agree.
+        if (e instanceof ConfigError) throw new ConfigError(e.problems, "invalid portal config:\n");
+        throw e;
+    }
 }
 
 export async function planStack(stack: StackFile): Promise<Plan> {
+    validateStackFile(stack);
     const evaluation = await evaluate(stack.config, stack.secrets, { stack: stack.name });
     return planFrom(evaluation, loadPortalConfig(), stack.secrets["portal:slackWebhook"] !== undefined);
 }

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { runPlan } from "../../bin/plan";
 import { REPO } from "../support/stacks";
 
 const tempDirs: string[] = [];
@@ -88,16 +89,40 @@ describe("offline plan CLI --compare", function () {
         fs.writeFileSync(path.join(dir, "Pulumi.production.yaml"), before.replace("    live: blue\n", "    live: green\n"));
         const r = plan(dir, "--stack", "production", "--compare", "before.yaml");
         assert.equal(r.code, 0, r.stderr);
-        const changes = r.stdout.slice(r.stdout.indexOf("changes from before.yaml")).trim().split("\n");
-        assert.equal(changes[0], "changes from before.yaml (15 resources):");
-        assert.deepEqual(changes.slice(1, 7).map((l) => l.trim()), [
-            "+- web1-live-healthy  (create, triggers)",
-            "+- web1-compose-symlink  (triggers)",
-            "+- web1-route-live  (stdin, triggers)",
-            "+- web1-record-live  (create, triggers)",
-            "+- web1-djobs  (image, labels)",
-            "+- web1-cron  (image, labels)",
+        const preview = r.stdout.slice(r.stdout.indexOf("preview from before.yaml")).split("\n");
+        assert.match(preview[0], /^preview from before\.yaml \(offline model of the engine's steps: pulumi 3\.248\.0 \(engine rules\), @pulumi\/docker 4\.11\.2, @pulumi\/command 1\.2\.1\):$/);
+        const steps = preview.slice(1, preview.findIndex((l) => l.startsWith("Resources: "))).filter((l) => /^ {2}\S/.test(l));
+        assert.deepEqual(steps.slice(0, 8), [
+            "  = web1-blue-container  (protect: true -> false; recorded in the state, nothing runs)",
+            "  = web1-green-container  (protect: false -> true; recorded in the state, nothing runs)",
+            "  +- web1-live-healthy  replace, create first",
+            "  +- web1-compose-symlink  replace, create first",
+            "  ~ web1-route-live  update (runs create again)",
+            "  ~ web1-record-live  update (runs create again)",
+            "  +- web1-djobs  replace, delete first",
+            "  +- web1-cron  replace, delete first",
         ]);
-        assert.ok(changes.every((l, i) => i === 0 || /^ {2}(~|\+-) web[123]-(live-healthy|compose-symlink|route-live|record-live|djobs|cron) /.test(l)), changes.join("\n"));
+        assert.ok(steps.every((l) => /^ {2}(=|~|\+-) web[123]-(blue-container|green-container|live-healthy|compose-symlink|route-live|record-live|djobs|cron) /.test(l)), steps.join("\n"));
+        assert.ok(preview.includes("Resources: ~ 6 to update, +- 9 to replace, 64 unchanged"));
+        assert.ok(preview.includes('          + "{\\"upstream\\":\\"portal_green\\"}"'), preview.join("\n"));
+        assert.ok(preview.includes("this preview cannot know:"));
+    });
+
+    it("exits 1 with the engine's refusal when the change would replace the live, protected container", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-plan-"));
+        const before = fs.readFileSync(path.join(REPO, "Pulumi.production.yaml"), "utf8");
+        fs.writeFileSync(path.join(dir, "before.yaml"), before);
+        fs.writeFileSync(path.join(dir, "Pulumi.production.yaml"), before.replace("      DJANGO_SETTINGS_MODULE: portal.settings.production\n", "      DJANGO_SETTINGS_MODULE: portal.settings.production\n      FEATURE_X: \"on\"\n"));
+        const r = await runPlan(["--stack", "production", "--compare", "before.yaml"], dir, {});
+        assert.equal(r.code, 1);
+        const urn = (s: string) => `urn:pulumi:production::portal::portal:index:Portal$portal:index:Server$portal:index:ColorDeployment$docker:index/container:Container::${s}-blue-container`;
+        assert.deepEqual(r.stderr.trimEnd().split("\n"), [
+            "the engine would refuse this update:",
+            ...["web1", "web2", "web3"].flatMap((s) => [
+                `error: unable to replace resource "${urn(s)}"`,
+                "as it is currently marked for protection. To unprotect the resource, remove the `protect` flag from the resource in your Pulumi program and run `pulumi up`",
+            ]),
+        ]);
+        fs.rmSync(dir, { recursive: true, force: true });
     });
 });

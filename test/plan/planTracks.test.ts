@@ -8,8 +8,8 @@ describe("offline plan with tracks and an edge", function () {
     this.timeout(60000);
 
     it("lists the main track as before, then each track and the edge split", async () => {
-        const single = await planStack({ config: productionWithSite(), secrets: {} });
-        const plan = await planStack({ config: withTracks(productionWithSite()), secrets: {} });
+        const single = await planStack({ config: productionWithSite(), secrets: {}, storage: { encrypted: [] } });
+        const plan = await planStack({ config: withTracks(productionWithSite()), secrets: {}, storage: { encrypted: [] } });
         assert.deepEqual({ ...plan, tracks: undefined, edge: undefined }, { ...single, tracks: undefined, edge: undefined });
         assert.equal(single.tracks, undefined);
         assert.equal(plan.tracks!.length, 1);

@@ -33,7 +33,8 @@ const step = (create: string, stdin?: string, more: unknown[] = []) => ({
     triggers: [create, ...(stdin === undefined ? [] : [sha(stdin)]), ...more],
 });
 const prepared = () => withRelease(steadyBlue(), { tags: { green: "2020.08.07-1" }, passive: "green" });
-const imageId = (name: string) => `sha256:${createHash("sha256").update(JSON.stringify(name)).digest("hex")}`;
+/** The mock image id: per image resource, and new with every image name (offline/evaluate.ts). */
+const imageId = (resource: string, name: string) => `sha256:${createHash("sha256").update(JSON.stringify([resource, name])).digest("hex")}`;
 const UPSTREAMS =
     `${HEADER}upstream portal_blue {\n    server 127.0.0.1:8001 max_fails=0;\n    keepalive 16;\n}\n` +
     `upstream portal_green {\n    server 127.0.0.1:8002 max_fails=0;\n    keepalive 16;\n}\n`;
@@ -73,7 +74,7 @@ describe("resource inputs of web1, prepared stage, reload-free state mode (mock 
     it("the green container runs the new tag on its loopback host port with compose labels", () => {
         assert.deepEqual(inputs("web1-green-container"), {
             name: "portal-green",
-            image: imageId("registry.example.com/portal:2020.08.07-1"),
+            image: imageId("web1-green-image", "registry.example.com/portal:2020.08.07-1"),
             restart: "unless-stopped",
             ports: [{ internal: 8000, external: 8002, ip: "127.0.0.1" }],
             envs: ["DJANGO_SETTINGS_MODULE=portal.settings.production"],
@@ -104,7 +105,7 @@ describe("resource inputs of web1, prepared stage, reload-free state mode (mock 
         assert.deepEqual(inputs("web1-record-live"), step("bash /srv/portal/scripts/record-live.sh /srv/portal blue 2020.08.06-1"));
         assert.deepEqual(inputs("web1-djobs"), {
             name: "portal-djobs",
-            image: imageId("registry.example.com/portal:2020.08.06-1"),
+            image: imageId("web1-blue-image", "registry.example.com/portal:2020.08.06-1"),
             command: ["python", "manage.py", "run_djobs"],
             restart: "unless-stopped",
             envs: ["DJANGO_SETTINGS_MODULE=portal.settings.production"],

@@ -302,27 +302,33 @@ describe("release helper (bin/release.ts)", () => {
             assert.equal(s.read(), text);
         });
 
-        it("a missing stack file", () => {
+        it("a missing stack file: a usage error listing the stacks that exist", () => {
             const s = stackWith(STEADY);
             const r = runRelease(["status", "--stack", "staging"], s.dir);
-            assert.equal(r.code, 1);
-            assert.match(r.stderr, /no stack file Pulumi\.staging\.yaml/);
+            assert.equal(r.code, 2);
+            assert.equal(r.stderr.split("\n")[0], `no stack staging: no Pulumi.staging.yaml in ${s.dir} (stacks: production)`);
         });
     });
 
     describe("usage: exit 2, file byte-identical", () => {
         const usages: [string, string[], RegExp][] = [
-            ["unknown verb", ["promote", "--stack", "production"], /^unknown verb: promote\nusage: npm run release -- <verb>/],
-            ["missing verb", ["--stack", "production"], /^missing verb\nusage: /],
-            ["missing --stack", ["deploy"], /^--stack <name> is required/],
-            ["--stack without a name", ["deploy", "--stack"], /^--stack <name> is required/],
-            ["a stack name that is a path", ["deploy", "--stack", "../production"], /^--stack <name> is required/],
+            ["unknown verb", ["promote", "--stack", "production"], /^unknown verb promote \(verbs: status, prepare, canary, deploy, abort, rollback\)\nusage: npm run release -- <verb>/],
+            ["missing verb", ["--stack", "production"], /^missing verb \(verbs: status, prepare, canary, deploy, abort, rollback\)\nusage: /],
+            ["missing --stack", ["deploy"], /^--stack <name> is required \(stacks: production\)\n/],
+            ["--stack without a name", ["deploy", "--stack"], /^--stack needs a value\n/],
+            ["a stack name that is a path", ["deploy", "--stack", "../production"], /^--stack \.\.\/production: a stack name is letters, digits, '\.', '_', '-'\n/],
             ["prepare without a tag", ["prepare", "--stack", "production"], /^prepare takes exactly one argument: prepare <tag>\n/],
             ["deploy with an argument", ["deploy", "now", "--stack", "production"], /^deploy takes no argument/],
             ["rollback with two colors", ["rollback", "blue", "green", "--stack", "production"], /^rollback takes at most 1 argument: rollback \[<color>\]\n/],
             ["split with one word", ["split", "py3", "--stack", "production"], /^split takes exactly 2 arguments: split <track> <percent>\n/],
             ["split with --track", ["split", "py3", "5", "--track", "py3", "--stack", "production"], /^split names its track as an argument \(split <track> <percent>\), not with --track\n/],
-            ["an unknown option", ["deploy", "--stack", "production", "--force"], /^unknown option: --force\n/],
+            ["an unknown option", ["deploy", "--stack", "production", "--force"], /^unknown option --force\n/],
+            ["a mistyped option", ["deploy", "--stack", "production", "--dryrun"], /^unknown option --dryrun; did you mean --dry-run\?\n/],
+            ["a mistyped verb", ["deplyo", "--stack", "production"], /^unknown verb deplyo; did you mean deploy\? \(verbs: /],
+            ["a mistyped stack", ["status", "-s", "prodution"], /^no stack prodution: no Pulumi\.prodution\.yaml in \S+; did you mean production\? \(stacks: production\)\n/],
+            ["a repeated flag", ["deploy", "--stack", "production", "-s=staging"], /^--stack is given twice \(production and staging\); allowed: once\n/],
+            ["a repeated switch", ["deploy", "--stack", "production", "--dry-run", "--dry-run"], /^--dry-run is given twice; allowed: once\n/],
+            ["a switch with a value", ["deploy", "--stack", "production", "--dry-run=yes"], /^--dry-run takes no value \(got --dry-run=yes\)\n/],
         ];
         for (const [name, argv, message] of usages) {
             it(name, () => {

@@ -70,10 +70,11 @@ describe("stack file edit", () => {
         assert.throws(() => applyReleaseChanges("config: [\n", [change(["live"], "blue", "green")]), /not valid YAML/);
     });
 
-    it("reads the portal config without prefix, secrets and other namespaces", () => {
+    it("reads the portal config without prefix or other namespaces, encrypted values as a placeholder", () => {
         const text = PRODUCTION + "  portal:slackWebhook:\n    secure: v1:abc\n  aws:region: eu-west-1\n";
         const raw = portalRawConfig(text);
-        assert.deepEqual(Object.keys(raw), ["image", "release", "servers", "ssh", "app", "workers", "nginx", "dir"]);
+        assert.deepEqual(Object.keys(raw), ["image", "release", "servers", "ssh", "app", "workers", "nginx", "dir", "slackWebhook"]);
+        assert.equal(raw.slackWebhook, "(secret: not decrypted offline)");
         assert.deepEqual(raw.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
     });
 });

@@ -321,8 +321,8 @@ describe("release helper on tracks (--track)", () => {
 
     describe("refusals: exit 1 with the reason, file byte-identical (with and without --dry-run)", () => {
         const refusals: [string, string, string[], RegExp][] = [
-            ["an unknown track, naming the known ones", WITH_PY2, ["prepare", PY3_NEW, "--track", "py9"], /^unknown track py9 on stack production; known tracks: main, py3, py2 \(retired\)\n$/],
-            ["status of an unknown track", TRACKS, ["status", "--track", "py9"], /^unknown track py9 on stack production; known tracks: main, py3\n$/],
+            ["an unknown track, naming the known ones", WITH_PY2, ["prepare", PY3_NEW, "--track", "py9"], /^unknown track py9 on stack production; did you mean py3\?; known tracks: main, py3, py2 \(retired\)\n$/],
+            ["status of an unknown track", TRACKS, ["status", "--track", "py9"], /^unknown track py9 on stack production; did you mean py3\?; known tracks: main, py3\n$/],
             ["a track on a stack without tracks", STEADY, ["deploy", "--track", "py3"], /^unknown track py3 on stack production; known tracks: main\n$/],
             ["prepare on a retired track", WITH_PY2, ["prepare", "py2-2020.01.01-1", "--track", "py2"], /^track py2: cannot prepare py2-2020\.01\.01-1: the track is retired \(portal:tracks\[1\]\.retired: true\); it serves no edge traffic/],
             ["rollback on a retired track", WITH_PY2, ["rollback", "--track", "py2"], /^track py2: cannot rollback: the track is retired/],

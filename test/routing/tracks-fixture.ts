@@ -136,7 +136,9 @@ export async function startEdge(mode: Mode): Promise<EdgeSetup> {
         raw.nginx = { ...(raw.nginx as object), mode, canary: { mode: "request", cookie: COOKIE }, site: { address: "127.0.0.1", live: backends[MAIN][0]!.port, passive: await freePort() } };
         const py3 = (raw.tracks as Record<string, unknown>[])[0]!;
         py3.site = { address: "127.0.0.1", live: backends[PY3][0]!.port, passive: await freePort() };
-        raw.edge = { hosts: [{ name: "lb1", host: "127.0.0.1" }], listen: { address: "127.0.0.1", port: edgePort }, split: { track: PY3, percent: 0 }, trackPorts };
+        // The edge host's address only says where the program would ssh to (a host of its own:
+        // validation refuses a server's); its nginx here is the local one below.
+        raw.edge = { hosts: [{ name: "lb1", host: "127.0.0.3" }], listen: { address: "127.0.0.1", port: edgePort }, split: { track: PY3, percent: 0 }, trackPorts };
         // Scripts (and so the njs router) come from this repository.
         raw.dir = REPO_ROOT;
         const config = validateConfig(raw);
