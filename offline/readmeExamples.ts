@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { previewFrom } from "../bin/plan";
 import { runRelease } from "../bin/release";
 import { cliSummaryBlock, renderPreview, type EnginePreview } from "./engine";
@@ -19,10 +20,13 @@ interface Example {
     name: string;
     /** What the README says was done, for the block's first line. */
     title: string;
-    preview: EnginePreview;
+    preview?: EnginePreview;
+    /** The program's own refusal (the live guard), which `pulumi preview` prints as its error. */
+    refusal?: string;
 }
 
 function render(e: Example): string {
+    if (e.preview === undefined) return [`# ${e.title}`, "# refused before any resource is declared; pulumi preview fails with:", ...(e.refusal ?? "").split("\n").map((l) => `error: ${l}`)].join("\n");
     const lines = renderPreview(e.preview, true).map((l) => l.replace(/^ {2}/, ""));
     const cli = cliSummaryBlock(e.preview.counts);
     return [`# ${e.title}`, ...lines, "# the Pulumi CLI prints the summary as:", ...cli.map((l) => `# ${l}`)].join("\n");
@@ -49,7 +53,12 @@ export async function readmeExamples(): Promise<Record<string, string>> {
         const step = async (name: string, title: string, change: () => void) => {
             const before = snapshot();
             change();
-            examples.push({ name, title, preview: await previewFrom(before, file) });
+            try {
+                examples.push({ name, title, preview: await previewFrom(before, file) });
+            } catch (e) {
+                if (!pulumi.RunError.isInstance(e)) throw e;
+                examples.push({ name, title, refusal: e.message });
+            }
         };
         release("abort");
         await step("prepare", `npm run release -- prepare 2020.08.08-1 -s ${STACK}   (from steady on blue)`, () => release("prepare", "2020.08.08-1"));
