@@ -45,6 +45,12 @@ export class Portal extends pulumi.ComponentResource {
         const servers = config.servers.map(
             (server) => new Server(server.name, { config, server, tracks, sshPrivateKey: secrets.sshPrivateKey }, { parent: this }),
         );
+        // Edge hosts are declared up front too, so every host's preflight gates every host's first change.
+        const edges = config.edge
+            ? config.edge.hosts.map((host) => new Edge(host.name, { config, edge: config.edge!, host, tracks, sshPrivateKey: secrets.sshPrivateKey }, { parent: this }))
+            : [];
+        const gate = [...servers, ...edges].flatMap((h) => (h.preflight ? [h.preflight] : []));
+        for (const server of servers) server.begin(gate);
         const primary = servers.find((s) => s.server.primary)!;
         const env = appEnv(config.app.env, secrets.appSecrets);
         const liveSwitches: Record<string, pulumi.Resource[]> = {};
@@ -91,12 +97,8 @@ export class Portal extends pulumi.ComponentResource {
         }
         for (const server of servers) server.complete(this.servers[server.name]);
 
-        if (config.edge) {
-            for (const host of config.edge.hosts) {
-                // The edge routes to a track only once every server has switched its live upstream.
-                new Edge(host.name, { config, edge: config.edge, host, tracks, after: liveSwitches, sshPrivateKey: secrets.sshPrivateKey }, { parent: this });
-            }
-        }
+        // The edge routes to a track only once every server has switched its live upstream.
+        for (const edge of edges) edge.route(gate, liveSwitches);
         this.registerOutputs({ stage: this.stage, servers: this.servers, tracks: this.tracks });
     }
 }

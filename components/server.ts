@@ -27,9 +27,22 @@ export class Server extends Host {
     /** The pulled image of each color that has a tag, over all tracks (colors are unique). */
     readonly images: Partial<Record<Color, docker.RemoteImage>> = {};
 
+    private readonly tracks: Track[];
+
     constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("portal:index:Server", name, { config: args.config, host: args.server.host, dir: args.config.dir, sshPrivateKey: args.sshPrivateKey }, opts);
+        super(
+            "portal:index:Server",
+            name,
+            {
+                config: args.config,
+                host: args.server.host,
+                dir: args.config.dir,
+                sshPrivateKey: args.sshPrivateKey,
+            },
+            opts,
+        );
         this.server = args.server;
+        this.tracks = args.tracks;
         const { config, server } = args;
 
         this.dockerProvider = new docker.Provider(
@@ -39,15 +52,19 @@ export class Server extends Host {
                 : { host: `ssh://${config.ssh.user}@${server.host}:${config.ssh.port}`, sshOpts: ["-o", "BatchMode=yes"] },
             { parent: this },
         );
+    }
 
-        for (const track of args.tracks) {
-            for (const run of colorRuns(config, track)) {
+    /** The server's first changes, after `gate` (every host's preflight): directories, scripts, image pulls (step a). */
+    override begin(gate: pulumi.Resource[]): void {
+        super.begin(gate);
+        for (const track of this.tracks) {
+            for (const run of colorRuns(this.config, track)) {
                 // keepLocally: two colors may run the same tag, so deleting one color's image
                 // resource must never remove an image the other color's container uses.
                 this.images[run.color] = new docker.RemoteImage(
-                    `${name}-${run.color}-image`,
+                    `${this.name}-${run.color}-image`,
                     { name: run.image, keepLocally: true },
-                    { parent: this, provider: this.dockerProvider },
+                    { parent: this, provider: this.dockerProvider, dependsOn: gate },
                 );
             }
         }

@@ -72,12 +72,20 @@ export interface NginxConfig {
     /** `state`: reload-free switches through the njs router; `reload`: include files + nginx reload. */
     mode: RouteModeName;
     confDir: string;
+    /** The nginx configuration tree the preflight searches for the include line and load_module. */
+    configRoot: string;
     test: string;
     reload: string;
     canary: CanaryRoutingConfig;
     site?: NginxSiteConfig;
     /** Image of the nginx container the `local` target runs. */
     image: string;
+}
+
+/** What the preflight step requires on every server besides the fixed checks. */
+export interface PreflightConfig {
+    /** Free space (MiB) where Docker keeps its images, needed for a pull. */
+    minFreeMb: number;
 }
 
 /** A second generation side by side with the main one: its own colors, image, release, ports, directory. */
@@ -113,6 +121,7 @@ export interface PortalConfig {
     app: AppConfig;
     workers: Record<string, WorkerConfig>;
     nginx: NginxConfig;
+    preflight: PreflightConfig;
     /** Directory on each server holding scripts, compose files and the live-color file. */
     dir: string;
     /** `ssh`: real servers; `local`: the local Docker engine with nginx in a container. */
@@ -128,7 +137,7 @@ export type RawConfig = Record<string, unknown>;
 /** Keys that hold secrets: read with requireSecret/getSecret, never validated as plain values. */
 export const SECRET_KEYS = ["sshPrivateKey", "slackWebhook", "appSecrets"] as const;
 
-const KNOWN_KEYS = ["image", "release", "servers", "ssh", "app", "workers", "nginx", "dir", "target", "tracks", "edge", ...SECRET_KEYS];
+const KNOWN_KEYS = ["image", "release", "servers", "ssh", "app", "workers", "nginx", "preflight", "dir", "target", "tracks", "edge", ...SECRET_KEYS];
 
 export function validateConfig(raw: RawConfig): PortalConfig {
     const p = new Problems();
@@ -149,6 +158,7 @@ export function validateConfig(raw: RawConfig): PortalConfig {
         app: rules.app(p, raw.app),
         workers,
         nginx: rules.nginx(p, raw.nginx),
+        preflight: rules.preflight(p, raw.preflight),
         dir,
         target: raw.target === undefined ? "ssh" : rules.oneOf(p, "target", raw.target, ["ssh", "local"] as const),
         tracks,

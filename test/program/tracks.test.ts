@@ -23,6 +23,7 @@ const SINGLE_TRACK_NAMES = [
     ...SERVERS.flatMap((s) => [
         s,
         `${s}-docker`,
+        `${s}-preflight`,
         `${s}-setup`,
         `${s}-scripts`,
         `${s}-blue-image`,
