@@ -85,6 +85,7 @@ export class Portal extends pulumi.ComponentResource {
                     stamp: stamp.stdout,
                     migrations,
                     envs: env.envs,
+                    envLines: env.envFile,
                     slackWebhook: secrets.slackWebhook,
                     mainStaticFiles: mainStaticFiles.get(server),
                 });

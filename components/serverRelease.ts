@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
 import type { Color } from "../lib/config";
-import { renderCompose } from "../lib/compose";
+import { envFile, renderCompose } from "../lib/compose";
 import { colorRuns, liveNotice, liveRoute, passiveNotice, passiveRoute, workerRuns } from "../lib/rollout";
 import { trackScoped, type Track } from "../lib/tracks";
 import { ColorDeployment } from "./colorDeployment";
@@ -27,6 +27,8 @@ export interface ServerReleaseArgs {
     slackWebhook?: pulumi.Output<string>;
     /** The app's env as container env strings (secret when app secrets are set). */
     envs: pulumi.Input<string[]>;
+    /** The same as KEY=VALUE lines, for the colors' env files (the compose file's env_file). */
+    envLines: pulumi.Input<string>;
 }
 
 export interface ServerOutputs {
@@ -68,6 +70,8 @@ export function deployTrack(server: Server, track: Track, args: ServerReleaseArg
 
     const colors: Partial<Record<Color, ColorDeployment>> = {};
     for (const run of colorRuns(config, track)) {
+        // The env the color runs with, for `docker-compose up` by hand (secrets stay on the server, 0600).
+        server.step(`${run.color}-env`, { create: cmd.writeEnv(server.home, envFile(track.dir, run.color)), stdin: args.envLines }, { parent: server, dependsOn: after });
         const migration = args.migrations[run.color];
         colors[run.color] = new ColorDeployment(
             `${name}-${run.color}`,

@@ -73,6 +73,11 @@ export function writeCompose(home: string, dir: string, stamp: string): ShellCom
     return script(home, "write-compose.sh", [dir, stamp]);
 }
 
+/** Writes a color's env file for docker compose (KEY=VALUE lines, maybe secret, on stdin; mode 0600). */
+export function writeEnv(home: string, file: string): ShellCommand {
+    return script(home, "write-env.sh", [file]);
+}
+
 /** Points docker-compose.yml at the prepared release's file. */
 export function promoteCompose(home: string, dir: string): ShellCommand {
     return script(home, "promote-compose.sh", [dir]);

@@ -318,6 +318,7 @@ describe("a server over real ssh (sshd, bootstrap-server.sh, nginx, Docker)", fu
         assert.deepEqual(log.map((r) => r.name).sort(), [
             "web1-compose",
             "web1-green-container",
+            "web1-green-env",
             "web1-green-healthy",
             "web1-green-image",
             "web1-green-migrate",
@@ -327,8 +328,9 @@ describe("a server over real ssh (sshd, bootstrap-server.sh, nginx, Docker)", fu
         assert.equal(await body(`http://127.0.0.1:${ports.live}/`), "200 r1");
         assert.equal(await body(`http://127.0.0.1:${ports.passive}/`), "200 r2");
         for (const r of records.filter((x) => x.type.startsWith("command:"))) assert.ok(!r.what.includes(SECRET), `${r.name} has the secret on its command line`);
-        const files = await sshd!.exec(`grep -rl -- ${SECRET} ${dir} ${prefix}/portal || true`);
-        assert.equal(files.stdout, "", "no file on the server holds the secret");
+        // Only the colors' env files hold it (for docker-compose), readable by the ssh user alone.
+        const files = await sshd!.exec(`grep -rl -- ${SECRET} ${dir} ${prefix}/portal | xargs -r stat -c '%n %a %U' | sort`);
+        assert.equal(files.stdout, `${dir}/blue.env 600 ${USER}\n${dir}/green.env 600 ${USER}\n`);
     });
 
     it("deploy: live moves to r2; rollback: live back to r1 with no container started", async () => {
@@ -341,6 +343,21 @@ describe("a server over real ssh (sshd, bootstrap-server.sh, nginx, Docker)", fu
         assert.equal(await body(`http://127.0.0.1:${ports.live}/`), "200 r1");
         assert.equal(await body(`http://127.0.0.1:${ports.passive}/`), "200 r1");
         assert.equal((await sshd!.exec(`cat ${dir}/live-color`)).stdout, "blue\n");
+    });
+
+    it("docker-compose 1.29.2 on the server reads the live compose file: config, ps and logs of the real containers", async () => {
+        const compose = (args: string) => sshd!.exec(`cd ${dir} && docker-compose -f docker-compose.yml ${args}`);
+        const config = await compose("config -q");
+        assert.equal(config.code, 0, config.stderr);
+        const ps = await compose("ps");
+        assert.equal(ps.code, 0, ps.stderr);
+        for (const name of ["portal-blue", "portal-green", "portal-djobs"]) assert.match(ps.stdout, new RegExp(`^${name} .* Up `, "m"), ps.stdout);
+        assert.match(ps.stdout, new RegExp(`127\\.0\\.0\\.1:${ports.blue}->8000/tcp`));
+        const logs = await compose("logs --no-color --tail=5 blue");
+        assert.equal(logs.code, 0, logs.stderr);
+        assert.match(logs.stdout, /portal-blue/);
+        // The file behind docker-compose.yml is the deployed release's.
+        assert.match((await sshd!.exec(`readlink ${dir}/docker-compose.yml`)).stdout, /^releases\/docker-compose\.[0-9-]+\.yml\n$/);
     });
 
     it("DOCKER_HOST=ssh://user@127.0.0.1:<port> works as the docker transport (docker system dial-stdio)", async () => {
