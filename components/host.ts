@@ -72,7 +72,7 @@ export abstract class Host extends pulumi.ComponentResource {
             });
             // Runs when the host is new and again whenever what it checks changes (its command
             // line or the script): an update of a command without `update` runs `create` again
-            // (pulumi/pulumi-command@v1.2.1 provider/pkg/provider/remote/command.go: Update).
+            // (pulumi/pulumi-command@v1.2.1 provider/pkg/provider/remote/commandController.go: Update).
             // Not on every rollout step: that would put it in every preview.
             this.preflight = this.target.step(`${name}-preflight`, { create: checks, stdin: PREFLIGHT_SCRIPT }, { parent: this });
         }
