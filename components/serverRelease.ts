@@ -106,6 +106,14 @@ export function deployTrack(server: Server, track: Track, args: ServerReleaseArg
           ).containers
         : [];
 
+    // After the deploy (live recorded, workers on the new tag): old release files and images go.
+    // Keyed on the live color and tag, like the deploy steps, so it runs once per deploy or rollback.
+    server.step(
+        scoped("prune"),
+        { create: cmd.prune(server.home, track.dir, config.prune.keep, [track.image]), triggers: [live.color, release.tags[live.color]] },
+        { parent: server, dependsOn: [promotion.recorded, ...workers] },
+    );
+
     if (args.slackWebhook) {
         slackNotice(`${name}-${scoped("notify-passive")}`, passiveNotice(release, name, track), args.slackWebhook, { parent: server, dependsOn: [routing.passive] });
         slackNotice(`${name}-${scoped("notify-live")}`, liveNotice(release, name, track), args.slackWebhook, {

@@ -78,6 +78,11 @@ export function writeEnv(home: string, file: string): ShellCommand {
     return script(home, "write-env.sh", [file]);
 }
 
+/** After a deploy: keeps the newest `keep` release files, their images and every image in use; removes other tags of `repositories`. */
+export function prune(home: string, dir: string, keep: number, repositories: readonly string[]): ShellCommand {
+    return script(home, "prune.sh", [dir, String(keep), ...repositories]);
+}
+
 /** Points docker-compose.yml at the prepared release's file. */
 export function promoteCompose(home: string, dir: string): ShellCommand {
     return script(home, "promote-compose.sh", [dir]);

@@ -88,6 +88,12 @@ export interface PreflightConfig {
     minFreeMb: number;
 }
 
+/** What is kept on the servers after a deploy. */
+export interface PruneConfig {
+    /** Release compose files (and the images they name) kept per track directory. */
+    keep: number;
+}
+
 /** A second generation side by side with the main one: its own colors, image, release, ports, directory. */
 export interface TrackConfig {
     name: string;
@@ -122,6 +128,7 @@ export interface PortalConfig {
     workers: Record<string, WorkerConfig>;
     nginx: NginxConfig;
     preflight: PreflightConfig;
+    prune: PruneConfig;
     /** Directory on each server holding scripts, compose files and the live-color file. */
     dir: string;
     /** `ssh`: real servers; `local`: the local Docker engine with nginx in a container. */
@@ -137,7 +144,7 @@ export type RawConfig = Record<string, unknown>;
 /** Keys that hold secrets: read with requireSecret/getSecret, never validated as plain values. */
 export const SECRET_KEYS = ["sshPrivateKey", "slackWebhook", "appSecrets"] as const;
 
-const KNOWN_KEYS = ["image", "release", "servers", "ssh", "app", "workers", "nginx", "preflight", "dir", "target", "tracks", "edge", ...SECRET_KEYS];
+const KNOWN_KEYS = ["image", "release", "servers", "ssh", "app", "workers", "nginx", "preflight", "prune", "dir", "target", "tracks", "edge", ...SECRET_KEYS];
 
 export function validateConfig(raw: RawConfig): PortalConfig {
     const p = new Problems();
@@ -159,6 +166,7 @@ export function validateConfig(raw: RawConfig): PortalConfig {
         workers,
         nginx: rules.nginx(p, raw.nginx),
         preflight: rules.preflight(p, raw.preflight),
+        prune: rules.prune(p, raw.prune),
         dir,
         target: raw.target === undefined ? "ssh" : rules.oneOf(p, "target", raw.target, ["ssh", "local"] as const),
         tracks,

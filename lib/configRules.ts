@@ -10,6 +10,7 @@ import type {
     NginxConfig,
     NginxSiteConfig,
     PreflightConfig,
+    PruneConfig,
     ReleaseConfig,
     ServerConfig,
     SshConfig,
@@ -251,6 +252,11 @@ export function ssh(p: Problems, value: unknown): SshConfig {
 export function preflight(p: Problems, value: unknown): PreflightConfig {
     const f = object(p, "preflight", value, ["minFreeMb"], false);
     return { minFreeMb: f.minFreeMb === undefined ? 2048 : integer(p, "preflight.minFreeMb", f.minFreeMb, 0, 1_000_000_000) };
+}
+
+export function prune(p: Problems, value: unknown): PruneConfig {
+    const f = object(p, "prune", value, ["keep"], false);
+    return { keep: f.keep === undefined ? 5 : integer(p, "prune.keep", f.keep, 1, 1000) };
 }
 
 export function app(p: Problems, value: unknown): AppConfig {

@@ -77,15 +77,16 @@ describe("offline plan CLI --compare", function () {
         const r = plan(dir, "--stack", "production", "--compare", "before.yaml");
         assert.equal(r.code, 0, r.stderr);
         const changes = r.stdout.slice(r.stdout.indexOf("changes from before.yaml")).trim().split("\n");
-        assert.equal(changes[0], "changes from before.yaml (15 resources):");
-        assert.deepEqual(changes.slice(1, 7).map((l) => l.trim()), [
+        assert.equal(changes[0], "changes from before.yaml (18 resources):");
+        assert.deepEqual(changes.slice(1, 8).map((l) => l.trim()), [
             "+- web1-live-healthy  (create, triggers)",
             "+- web1-compose-symlink  (triggers)",
             "~ web1-route-live  (stdin)",
             "~ web1-record-live  (create)",
             "+- web1-djobs  (image, labels)",
             "+- web1-cron  (image, labels)",
+            "+- web1-prune  (triggers)",
         ]);
-        assert.ok(changes.every((l, i) => i === 0 || /^ {2}(~|\+-) web[123]-(live-healthy|compose-symlink|route-live|record-live|djobs|cron) /.test(l)), changes.join("\n"));
+        assert.ok(changes.every((l, i) => i === 0 || /^ {2}(~|\+-) web[123]-(live-healthy|compose-symlink|route-live|record-live|djobs|cron|prune) /.test(l)), changes.join("\n"));
     });
 });

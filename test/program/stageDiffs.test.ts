@@ -55,7 +55,7 @@ for (const mode of ["state", "reload"] as const) describe(`stage diffs (mock run
         assert.deepEqual(diff(evaluations.prepared, evaluations.deployed), {
             added: [],
             removed: [],
-            changed: sorted([...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "notify-live"])]),
+            changed: sorted([...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "prune", "notify-live"])]),
         });
     });
 
@@ -63,7 +63,7 @@ for (const mode of ["state", "reload"] as const) describe(`stage diffs (mock run
         assert.deepEqual(diff(evaluations.deployed, evaluations.rolledBack), {
             added: [],
             removed: [],
-            changed: sorted([...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "notify-live"])]),
+            changed: sorted([...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "prune", "notify-live"])]),
         });
     });
 
@@ -73,7 +73,7 @@ for (const mode of ["state", "reload"] as const) describe(`stage diffs (mock run
             removed: [],
             changed: sorted([
                 ...WORKERS,
-                ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "notify-live", "route-passive", "notify-passive"]),
+                ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "prune", "notify-live", "route-passive", "notify-passive"]),
             ]),
         });
     });

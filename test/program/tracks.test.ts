@@ -47,6 +47,7 @@ const SINGLE_TRACK_NAMES = [
         `${s}-route-live`,
         `${s}-record-live`,
         `${s}-workers`,
+        `${s}-prune`,
         `${s}-notify-passive`,
         `${s}-notify-live`,
     ]),

@@ -149,7 +149,8 @@ describe("a server over real ssh (sshd, bootstrap-server.sh, nginx, Docker)", fu
             assert.notEqual(r.code, 0, `container ${c} exists: another ssh suite or a real stack uses this engine`);
         }
         await ensureTestImage();
-        await Promise.all(["r1", "r2"].map(makeAppImage));
+        // r2 arrives with the prepare (as a pull would bring it): the fresh stack's prune must not see it.
+        await makeAppImage("r1");
         ports = { probe: await freePort(), live: await freePort(), passive: await freePort(), blue: await freePort(), green: await freePort() };
         sshd = await startSshd(USER);
         prefix = makeTempDir("sshnginx");
@@ -314,6 +315,7 @@ describe("a server over real ssh (sshd, bootstrap-server.sh, nginx, Docker)", fu
     });
 
     it("prepare: only the passive color's steps run; live keeps serving r1; the secret stays out of files and command lines", async () => {
+        await makeAppImage("r2");
         const log = await stage("prepare", PREPARED);
         assert.deepEqual(log.map((r) => r.name).sort(), [
             "web1-compose",
@@ -335,7 +337,8 @@ describe("a server over real ssh (sshd, bootstrap-server.sh, nginx, Docker)", fu
 
     it("deploy: live moves to r2; rollback: live back to r1 with no container started", async () => {
         const deploy = await stage("deploy", DEPLOYED);
-        assert.deepEqual(deploy.map((r) => r.name), ["web1-live-healthy", "web1-compose-symlink", "web1-route-live", "web1-record-live", "web1-djobs"]);
+        assert.deepEqual(deploy.map((r) => r.name), ["web1-live-healthy", "web1-compose-symlink", "web1-route-live", "web1-record-live", "web1-djobs", "web1-prune"]);
+        assert.match(deploy.at(-1)!.stderr, /prune: kept 1 release files .* \(removed 0\), removed 0 images/);
         assert.equal(await body(`http://127.0.0.1:${ports.live}/`), "200 r2");
         assert.equal((await sshd!.exec(`cat ${dir}/live-color`)).stdout, "green\n");
         const rollback = await stage("rollback", ROLLED_BACK);
