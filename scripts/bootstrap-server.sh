@@ -156,7 +156,12 @@ fi
 normalized() {
   grep -Rhs -- "" "$nginx_root" 2>/dev/null | sed -E 's/#.*//; s/[[:space:]]+/ /g; s/^ //; s/ $//; s/ ;$/;/' || true
 }
-has_line() { normalized | grep -Eq -- "$1"; }
+# Not `normalized | grep -q`: with pipefail, grep -q exiting early would fail the pipeline.
+has_line() {
+  local conf
+  conf="$(normalized)"
+  grep -Eq -- "$1" <<<"$conf"
+}
 if [[ "$mode" == "state" ]] && ! has_line '^load_module [^ ]*ngx_http_js_module\.so;$'; then
   [[ -f "$NJS_SO" ]] || die "njs module $NJS_SO missing (apt-get install libnginx-mod-http-js)"
   has_line "^include $nginx_root/modules-enabled/\*\.conf;$" ||
