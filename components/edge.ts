@@ -17,25 +17,36 @@ export interface EdgeArgs {
     edge: EdgeConfig;
     host: { name: string; host: string; hostKey?: string };
     tracks: Track[];
-    /** Per track: every server's recorded live switch. */
-    after: Record<string, pulumi.Resource[]>;
     sshPrivateKey?: pulumi.Output<string>;
 }
 
 export class Edge extends Host {
-    /** The split route step: done once the edge routes as configured. */
-    readonly split: pulumi.Resource;
+    private readonly args: EdgeArgs;
+    /** The split route step (set by `route`): done once the edge routes as configured. */
+    split!: pulumi.Resource;
 
+    /** Declares the edge host and its preflight only; `route` declares the rest. */
     constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("portal:index:Edge", name, { config: args.config, host: args.host.host, dir: args.edge.dir, sshPrivateKey: args.sshPrivateKey, hostKey: args.host.hostKey }, opts);
-        const { config, edge } = args;
+        super(
+            "portal:index:Edge",
+            name,
+            { config: args.config, host: args.host.host, dir: args.edge.dir, sshPrivateKey: args.sshPrivateKey, hostKey: args.host.hostKey, docker: false },
+            opts,
+        );
+        this.args = args;
+    }
+
+    /** The edge's files and split, after `gate` (every host's preflight) and, per track, `after`. */
+    route(gate: pulumi.Resource[], after: Record<string, pulumi.Resource[]>): void {
+        this.begin(gate);
+        const { config, edge } = this.args;
         const mode = config.nginx.mode;
         const ready: pulumi.Resource[] = [];
         if (mode === "reload") {
             ready.push(this.step(`${EDGE}-routes-init`, { create: cmd.initRoutes(this.home, config.nginx.confDir, EDGE) }, { parent: this }));
         }
         const files: RouteFile[] = [
-            { file: `${EDGE}-upstreams.conf`, content: renderEdgeUpstreams(config, args.tracks) },
+            { file: `${EDGE}-upstreams.conf`, content: renderEdgeUpstreams(config, this.args.tracks) },
             ...(mode === "state" ? [routerFile(config, this.home)] : []),
             { file: `${EDGE}-site.conf`, content: renderEdgeSite(edge, mode) },
         ];
@@ -45,7 +56,7 @@ export class Edge extends Host {
         const routed = [route.color, ...(route.canary ? [route.canary.color] : [])];
         const split = (this.split = publishRoute(this, `${EDGE}-route`, routeMode(mode).live(route, EDGE_SCOPE), {
             parent: this,
-            dependsOn: [staticFiles, ...routed.flatMap((track) => args.after[track] ?? [])],
+            dependsOn: [staticFiles, ...routed.flatMap((track) => after[track] ?? [])],
         }));
         this.registerOutputs({ split: split.stdout });
     }

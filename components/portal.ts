@@ -66,6 +66,12 @@ export class Portal extends pulumi.ComponentResource {
                     { parent: this },
                 ),
         );
+        // Edge hosts are declared up front too, so every host's preflight gates every host's first change.
+        const edges = config.edge
+            ? config.edge.hosts.map((host) => new Edge(host.name, { config, edge: config.edge!, host, tracks, sshPrivateKey: secrets.sshPrivateKey }, { parent: this }))
+            : [];
+        const gate = [...servers, ...edges].flatMap((h) => (h.preflight ? [h.preflight] : []));
+        for (const server of servers) server.begin(gate);
         const primary = servers.find((s) => s.server.primary)!;
         const env = appEnv(config.app.env, secrets.appSecrets);
         const liveSwitches: Record<string, pulumi.Resource[]> = {};
@@ -101,6 +107,7 @@ export class Portal extends pulumi.ComponentResource {
                     stamp: stamp.stdout,
                     migrations,
                     envs: env.envs,
+                    envLines: env.envFile,
                     mainStaticFiles: mainStaticFiles.get(server),
                 });
                 deployedOn.push(deployed);
@@ -129,12 +136,10 @@ export class Portal extends pulumi.ComponentResource {
         }
         for (const server of servers) server.complete(this.servers[server.name]);
 
-        if (config.edge) {
-            for (const host of config.edge.hosts) {
-                // The edge routes to a track only once every server has switched its live upstream.
-                const edge = new Edge(host.name, { config, edge: config.edge, host, tracks, after: liveSwitches, sshPrivateKey: secrets.sshPrivateKey }, { parent: this });
-                this.routed.push(edge.split);
-            }
+        // The edge routes to a track only once every server has switched its live upstream.
+        for (const edge of edges) {
+            edge.route(gate, liveSwitches);
+            this.routed.push(edge.split);
         }
         this.registerOutputs({ stage: this.stage, servers: this.servers, tracks: this.tracks });
     }

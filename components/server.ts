@@ -48,6 +48,8 @@ export class Server extends Host {
     /** The pulled image of each color that has a tag, over all tracks (colors are unique). */
     readonly images: Partial<Record<Color, docker.RemoteImage>> = {};
 
+    private readonly tracks: Track[];
+
     constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super(
             "portal:index:Server",
@@ -56,6 +58,7 @@ export class Server extends Host {
             opts,
         );
         this.server = args.server;
+        this.tracks = args.tracks;
         const { config, server } = args;
 
         // Changing this provider's config (registryAuth, sshOpts for a hostKey) or its plugin
@@ -74,15 +77,19 @@ export class Server extends Host {
             },
             { parent: this },
         );
+    }
 
-        for (const track of args.tracks) {
-            for (const run of colorRuns(config, track)) {
+    /** The server's first changes, after `gate` (every host's preflight): directories, scripts, image pulls (step a). */
+    override begin(gate: pulumi.Resource[]): void {
+        super.begin(gate);
+        for (const track of this.tracks) {
+            for (const run of colorRuns(this.config, track)) {
                 // keepLocally: two colors may run the same tag, so deleting one color's image
                 // resource must never remove an image the other color's container uses.
                 this.images[run.color] = new docker.RemoteImage(
-                    `${name}-${run.color}-image`,
+                    `${this.name}-${run.color}-image`,
                     { name: run.image, keepLocally: true, ...(run.pull === undefined ? {} : { pullTriggers: [run.pull] }) },
-                    { parent: this, provider: this.dockerProvider, dependsOn: run.pull === undefined ? [] : [this.pullAgain(run.color, run.image, run.pull)] },
+                    { parent: this, provider: this.dockerProvider, dependsOn: run.pull === undefined ? gate : [this.pullAgain(run.color, run.image, run.pull, gate)] },
                 );
             }
         }
@@ -95,8 +102,8 @@ export class Server extends Host {
      * resource alone would keep the old image. The image resource (pullTriggers, ForceNew in
      * resource_docker_image.go) is replaced after it and reads the new image id.
      */
-    private pullAgain(color: Color, image: string, stamp: string): pulumi.Resource {
-        return this.step(`${color}-pull`, { create: cmd.pullImage(image), triggers: [stamp] }, { parent: this });
+    private pullAgain(color: Color, image: string, stamp: string, gate: pulumi.Resource[]): pulumi.Resource {
+        return this.step(`${color}-pull`, { create: cmd.pullImage(image), triggers: [stamp] }, { parent: this, dependsOn: gate });
     }
 
     /** Declares one track's release on this server (see serverRelease.ts). */

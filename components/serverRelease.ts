@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
 import type { Color } from "../lib/config";
-import { renderCompose } from "../lib/compose";
+import { envFile, renderCompose } from "../lib/compose";
 import { colorRuns, liveRoute, passiveRoute, workerRuns } from "../lib/rollout";
 import { trackScoped, type Track } from "../lib/tracks";
 import { ColorDeployment } from "./colorDeployment";
@@ -25,6 +25,8 @@ export interface ServerReleaseArgs {
     migrations: Partial<Record<Color, pulumi.Resource>>;
     /** The app's env as container env strings (secret when app secrets are set). */
     envs: pulumi.Input<string[]>;
+    /** The same as KEY=VALUE lines, for the colors' env files (the compose file's env_file). */
+    envLines: pulumi.Input<string>;
 }
 
 export interface ServerOutputs {
@@ -70,6 +72,8 @@ export function deployTrack(server: Server, track: Track, args: ServerReleaseArg
 
     const colors: Partial<Record<Color, ColorDeployment>> = {};
     for (const run of colorRuns(config, track)) {
+        // The env the color runs with, for `docker-compose up` by hand (secrets stay on the server, 0600).
+        server.step(`${run.color}-env`, { create: cmd.writeEnv(server.home, envFile(track.dir, run.color)), stdin: args.envLines }, { parent: server, dependsOn: after });
         const migration = args.migrations[run.color];
         colors[run.color] = new ColorDeployment(
             `${name}-${run.color}`,
@@ -104,6 +108,14 @@ export function deployTrack(server: Server, track: Track, args: ServerReleaseArg
           ).containers
         : [];
 
+    // After the deploy (live recorded, workers on the new tag): old release files and images go.
+    // Keyed on the live color and tag, like the deploy steps, so it runs once per deploy or rollback.
+    const repositories = [...new Set([track.image, ...Object.values(release.images ?? {}).filter((r): r is string => r !== undefined)])];
+    server.step(
+        scoped("prune"),
+        { create: cmd.prune(server.home, track.dir, config.prune.keep, repositories), triggers: [live.color, release.tags[live.color]] },
+        { parent: server, dependsOn: [promotion.recorded, ...workers] },
+    );
 
     const outputs = {
         live: live.color,

@@ -14,6 +14,37 @@ function script(dir: string, name: string, args: readonly string[]): ShellComman
     return new ShellCommand(["bash", `${scriptsDir(dir)}/${name}`, ...args]);
 }
 
+export interface PreflightArgs {
+    /** Directories the steps write (the server's dir and its tracks' dirs, or the edge dir). */
+    dirs: readonly string[];
+    confDir: string;
+    nginxRoot: string;
+    mode: "state" | "reload";
+    test: string;
+    reload: string;
+    minFreeMb: number;
+    /** false on an edge host: no Docker there. */
+    docker: boolean;
+}
+
+/**
+ * The read-only checks of scripts/preflight.sh, run with the script on stdin (`bash -s`), so
+ * nothing is uploaded or written before they pass.
+ */
+export function preflight(a: PreflightArgs): ShellCommand {
+    return new ShellCommand([
+        "bash", "-s", "--",
+        ...a.dirs.flatMap((d) => ["--dir", d]),
+        "--conf-dir", a.confDir,
+        "--nginx-root", a.nginxRoot,
+        "--mode", a.mode,
+        "--test", a.test,
+        "--reload", a.reload,
+        "--min-free-mb", String(a.minFreeMb),
+        ...(a.docker ? [] : ["--no-docker"]),
+    ]);
+}
+
 /** Creates the server directory the scripts are copied into. */
 export function prepareHost(dir: string, confDir: string): ShellCommand {
     return new ShellCommand(["mkdir", "-p", `${dir}/releases`, confDir]);
@@ -43,6 +74,16 @@ export function runMigrations(dir: string, containerName: string, image: string,
 /** Writes the release's date-stamped compose file (content on stdin) and marks it as prepared. */
 export function writeCompose(home: string, dir: string, stamp: string): ShellCommand {
     return script(home, "write-compose.sh", [dir, stamp]);
+}
+
+/** Writes a color's env file for docker compose (KEY=VALUE lines, maybe secret, on stdin; mode 0600). */
+export function writeEnv(home: string, file: string): ShellCommand {
+    return script(home, "write-env.sh", [file]);
+}
+
+/** After a deploy: keeps the newest `keep` release files, their images and every image in use; removes other tags of `repositories`. */
+export function prune(home: string, dir: string, keep: number, repositories: readonly string[]): ShellCommand {
+    return script(home, "prune.sh", [dir, String(keep), ...repositories]);
 }
 
 /** Points docker-compose.yml at the prepared release's file. */

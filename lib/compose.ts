@@ -26,10 +26,24 @@ export function composeLabels(service: string, project = COMPOSE_PROJECT): Recor
     };
 }
 
-/** The track's compose file on a server (workers belong to the main track only). */
+/** A color's env file on the server (KEY=VALUE, written by write-env.sh, 0600): the compose file's env_file. */
+export function envFile(dir: string, color: string): string {
+    return `${dir}/${color}.env`;
+}
+
+/**
+ * The track's compose file on a server (workers belong to the main track only). Each
+ * service is what the program starts: same image, container name, restart policy, network
+ * (the default bridge), published address and port, labels (compose adds its own project
+ * and service labels) and env (from the color's env file on the server, which holds the
+ * secrets: none is written here). Valid for Debian 12's docker-compose 1.29.2 and compose v2:
+ * no top-level `name:` (1.29.2 refuses it); the project name is the directory's name
+ * (/srv/portal -> portal), or COMPOSE_PROJECT_NAME.
+ */
 export function renderCompose(config: PortalConfig, server: ServerConfig, track: Track = tracksOf(config)[0]): string {
     const project = composeProject(track);
-    const liveTagImage = imageRef(track.image, "${PORTAL_LIVE_TAG:?run a deploy first}");
+    const liveTag = "${PORTAL_LIVE_TAG:?run a deploy first}";
+    const liveEnv = envFile(track.dir, "${PORTAL_LIVE_COLOR:?run a deploy first}");
     const services: Record<string, unknown> = {};
     for (const color of track.colors) {
         const tag = track.release.tags[color];
@@ -38,29 +52,38 @@ export function renderCompose(config: PortalConfig, server: ServerConfig, track:
             image: imageRef(colorRepository(track, color), tag),
             container_name: containerName(color, project),
             restart: "unless-stopped",
-            ports: [`${track.hostPorts[color]}:${config.app.port}`],
-            environment: config.app.env,
+            network_mode: "bridge",
+            ports: [`${config.app.bindAddress}:${track.hostPorts[color]}:${config.app.port}`],
+            env_file: [envFile(track.dir, color)],
+            labels: { "portal.color": color, "portal.tag": tag },
         };
     }
-    if (server.primary && config.app.migrate.length > 0) {
-        services.migrate = {
-            image: liveTagImage,
+    // One migrator per color, naming the image it migrates for (as the program runs it).
+    for (const color of server.primary && config.app.migrate.length > 0 ? track.colors : []) {
+        const tag = track.release.tags[color];
+        if (tag === undefined) continue;
+        services[`migrate-${color}`] = {
+            image: imageRef(track.image, tag),
             profiles: ["migrate"],
+            network_mode: "bridge",
             command: config.app.migrate,
-            environment: config.app.env,
+            env_file: [envFile(track.dir, color)],
         };
     }
     for (const role of track.main ? server.workers : []) {
         services[role] = {
-            image: liveTagImage,
+            image: imageRef(track.image, liveTag),
             container_name: containerName(role),
             restart: "unless-stopped",
+            network_mode: "bridge",
             command: config.workers[role].command,
-            environment: config.app.env,
+            env_file: [liveEnv],
+            labels: { "portal.tag": liveTag },
         };
     }
     const header =
         "# Written by Pulumi (project portal). Pulumi owns these containers: use this file for\n" +
-        "# `docker compose ps` and `docker compose logs`; change the stack config, not this file.\n";
-    return header + stringify({ name: project, services }, { aliasDuplicateObjects: false });
+        `# \`docker-compose ps\` and \`docker-compose logs\` (project ${project}: the directory's name), or in an\n` +
+        "# emergency `docker-compose up -d <color>`; change the stack config, not this file.\n";
+    return header + stringify({ services }, { aliasDuplicateObjects: false });
 }

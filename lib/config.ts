@@ -121,10 +121,24 @@ export interface NginxConfig extends NginxControl {
     /** `state`: reload-free switches through the njs router; `reload`: include files + nginx reload. */
     mode: RouteModeName;
     confDir: string;
+    /** The nginx configuration tree the preflight searches for the include line and load_module. */
+    configRoot: string;
     canary: CanaryRoutingConfig;
     site?: NginxSiteConfig;
     /** Image of the nginx container the `local` target runs. */
     image: string;
+}
+
+/** What the preflight step requires on every server besides the fixed checks. */
+export interface PreflightConfig {
+    /** Free space (MiB) where Docker keeps its images, needed for a pull. */
+    minFreeMb: number;
+}
+
+/** What is kept on the servers after a deploy. */
+export interface PruneConfig {
+    /** Release compose files (and the images they name) kept per track directory. */
+    keep: number;
 }
 
 /** A second generation side by side with the main one: its own colors, image, release, ports, directory. */
@@ -160,6 +174,8 @@ export interface PortalConfig {
     app: AppConfig;
     workers: Record<string, WorkerConfig>;
     nginx: NginxConfig;
+    preflight: PreflightConfig;
+    prune: PruneConfig;
     /** Directory on each server holding scripts, compose files and the live-color file. */
     dir: string;
     /** `ssh`: real servers; `local`: the local Docker engine with nginx in a container. */
@@ -177,7 +193,7 @@ export type RawConfig = Record<string, unknown>;
 
 export { SECRET_KEYS, type SecretStorage } from "./secretConfig";
 
-const KNOWN_KEYS = ["image", "release", "servers", "ssh", "app", "workers", "nginx", "dir", "target", "tracks", "edge", "mutableTags", "registry", ...SECRET_KEYS];
+const KNOWN_KEYS = ["image", "release", "servers", "ssh", "app", "workers", "nginx", "preflight", "prune", "dir", "target", "tracks", "edge", "mutableTags", "registry", ...SECRET_KEYS];
 
 /**
  * `storage`: where the stack keeps its secrets (see secretConfig.ts); without it the
@@ -205,6 +221,8 @@ export function validateConfig(raw: RawConfig, storage?: SecretStorage): PortalC
         app,
         workers,
         nginx: rules.nginx(p, raw.nginx),
+        preflight: rules.preflight(p, raw.preflight),
+        prune: rules.prune(p, raw.prune),
         dir,
         target: raw.target === undefined ? "ssh" : rules.oneOf(p, "target", raw.target, ["ssh", "local"] as const),
         tracks,

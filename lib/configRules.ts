@@ -11,6 +11,8 @@ import type {
     NginxSiteConfig,
     PreviousRelease,
     RegistryConfig,
+    PreflightConfig,
+    PruneConfig,
     ReleaseConfig,
     ServerConfig,
     SshConfig,
@@ -330,6 +332,16 @@ export function ssh(p: Problems, value: unknown): SshConfig {
     };
 }
 
+export function preflight(p: Problems, value: unknown): PreflightConfig {
+    const f = object(p, "preflight", value, ["minFreeMb"], false);
+    return { minFreeMb: f.minFreeMb === undefined ? 2048 : integer(p, "preflight.minFreeMb", f.minFreeMb, 0, 1_000_000_000) };
+}
+
+export function prune(p: Problems, value: unknown): PruneConfig {
+    const f = object(p, "prune", value, ["keep"], false);
+    return { keep: f.keep === undefined ? 5 : integer(p, "prune.keep", f.keep, 1, 1000) };
+}
+
 export function app(p: Problems, value: unknown): AppConfig {
     const a = object(p, "app", value, ["port", "healthPath", "hostPorts", "upstreamHost", "bindAddress", "env", "migrate", "healthTimeoutSeconds", "stopGraceSeconds"]);
     const ports = object(p, "app.hostPorts", a.hostPorts, COLOR_LIST);
@@ -386,11 +398,12 @@ export function workers(p: Problems, value: unknown, defaultGrace: number): Reco
 }
 
 export function nginx(p: Problems, value: unknown): NginxConfig {
-    const n = object(p, "nginx", value, ["mode", "confDir", "test", "reload", "pidFile", "errorLog", "reloadTimeoutSeconds", "canary", "site", "image"], false);
+    const n = object(p, "nginx", value, ["mode", "confDir", "configRoot", "test", "reload", "pidFile", "errorLog", "reloadTimeoutSeconds", "canary", "site", "image"], false);
     const allowedCommand = "plain words of letters, digits and _ . / = : @ - separated by single spaces, e.g. 'sudo nginx -s reload'";
     return {
         mode: n.mode === undefined ? DEFAULT_ROUTE_MODE : oneOf(p, "nginx.mode", n.mode, ["state", "reload"] as const),
         confDir: n.confDir === undefined ? "/etc/nginx/portal" : absolutePath(p, "nginx.confDir", n.confDir),
+        configRoot: n.configRoot === undefined ? "/etc/nginx" : absolutePath(p, "nginx.configRoot", n.configRoot),
         test: n.test === undefined ? "nginx -t" : matching(p, "nginx.test", n.test, pattern.COMMAND_WORDS, allowedCommand),
         reload: n.reload === undefined ? "nginx -s reload" : matching(p, "nginx.reload", n.reload, pattern.COMMAND_WORDS, allowedCommand),
         pidFile: n.pidFile === undefined ? "/run/nginx.pid" : absolutePath(p, "nginx.pidFile", n.pidFile),

@@ -56,7 +56,7 @@ for (const mode of ["state", "reload"] as const) describe(`stage diffs (mock run
         assert.deepEqual(diff(evaluations.prepared, evaluations.deployed), {
             added: [],
             removed: ["portal-notify-prepared"],
-            changed: sorted(["portal-notify-live", ...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live"])]),
+            changed: sorted(["portal-notify-live", ...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "prune"])]),
         });
     });
 
@@ -64,7 +64,7 @@ for (const mode of ["state", "reload"] as const) describe(`stage diffs (mock run
         assert.deepEqual(diff(evaluations.deployed, evaluations.rolledBack), {
             added: [],
             removed: [],
-            changed: sorted(["portal-notify-live", ...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live"])]),
+            changed: sorted(["portal-notify-live", ...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "prune"])]),
         });
     });
 
@@ -72,7 +72,7 @@ for (const mode of ["state", "reload"] as const) describe(`stage diffs (mock run
         assert.deepEqual(diff(evaluations.deployed, evaluations.rolledBackByHelper), {
             added: [],
             removed: [],
-            changed: sorted(["portal-notify-live", ...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "route-passive"])]),
+            changed: sorted(["portal-notify-live", ...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "prune", "route-passive"])]),
         });
     });
 

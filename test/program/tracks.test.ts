@@ -25,11 +25,14 @@ const SINGLE_TRACK_NAMES = [
     ...SERVERS.flatMap((s) => [
         s,
         `${s}-docker`,
+        `${s}-preflight`,
         `${s}-setup`,
         `${s}-scripts`,
         `${s}-blue-image`,
         `${s}-green-image`,
         `${s}-compose`,
+        `${s}-blue-env`,
+        `${s}-green-env`,
         `${s}-blue`,
         `${s}-blue-container`,
         `${s}-blue-healthy`,
@@ -46,6 +49,7 @@ const SINGLE_TRACK_NAMES = [
         `${s}-route-live`,
         `${s}-record-live`,
         `${s}-workers`,
+        `${s}-prune`,
     ]),
     "web1-blue-migration",
     "web1-blue-migrate",
@@ -107,7 +111,7 @@ for (const mode of ["state", "reload"] as const) {
         it("preparing track py3 changes only py3's resources", async () => {
             const prepared = await evaluate(withTrackRelease(twoTracks, "py3", { tags: { black: "py3-2020.08.09-1" }, passive: "black" }), SECRETS);
             assert.deepEqual(diff(both, prepared), {
-                added: sorted(["portal-py3-notify-prepared", "web1-black-migration", "web1-black-migrate", ...perServer(SERVERS, ["black-image", "black", "black-container", "black-healthy"])]),
+                added: sorted(["portal-py3-notify-prepared", "web1-black-migration", "web1-black-migrate", ...perServer(SERVERS, ["black-image", "black-env", "black", "black-container", "black-healthy"])]),
                 removed: [],
                 changed: sorted(["portal-py3-release-stamp", ...perServer(SERVERS, ["py3-compose", "py3-route-passive"])]),
             });
