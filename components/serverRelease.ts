@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
 import type { Color } from "../lib/config";
 import { envFile, renderCompose } from "../lib/compose";
-import { colorRuns, liveRoute, passiveRoute, workerRuns } from "../lib/rollout";
+import { colorRepository, colorRuns, liveRoute, passiveRoute, workerRuns } from "../lib/rollout";
 import { trackScoped, type Track } from "../lib/tracks";
 import { ColorDeployment } from "./colorDeployment";
 import { Promotion } from "./promotion";
@@ -110,10 +110,18 @@ export function deployTrack(server: Server, track: Track, args: ServerReleaseArg
 
     // After the deploy (live recorded, workers on the new tag): old release files and images go.
     // Keyed on the live color and tag, like the deploy steps, so it runs once per deploy or rollback.
-    const repositories = [...new Set([track.image, ...Object.values(release.images ?? {}).filter((r): r is string => r !== undefined)])];
+    // The repositories (every color's, and the track's image) are stdin, not a trigger: a
+    // new one is stored by the no-op update and used at the next deploy, never run at prepare
+    // (the new image is pulled before its compose file names it).
+    const repositories = [...new Set([track.image, ...track.colors.map((c) => colorRepository(track, c))])];
     server.step(
         scoped("prune"),
-        { create: cmd.prune(server.home, track.dir, config.prune.keep, repositories), triggers: [live.color, release.tags[live.color]] },
+        {
+            create: cmd.prune(server.home, track.dir, config.prune.keep),
+            stdin: cmd.pruneRepositories(repositories),
+            rerunOnStdin: false,
+            triggers: [live.color, release.tags[live.color]],
+        },
         { parent: server, dependsOn: [promotion.recorded, ...workers] },
     );
 

@@ -82,8 +82,13 @@ export function writeEnv(home: string, file: string): ShellCommand {
 }
 
 /** After a deploy: keeps the newest `keep` release files, their images and every image in use; removes other tags of `repositories`. */
-export function prune(home: string, dir: string, keep: number, repositories: readonly string[]): ShellCommand {
-    return script(home, "prune.sh", [dir, String(keep), ...repositories]);
+export function prune(home: string, dir: string, keep: number): ShellCommand {
+    return script(home, "prune.sh", [dir, String(keep)]);
+}
+
+/** prune.sh's stdin: the repositories whose old tags it may remove, one per line. */
+export function pruneRepositories(repositories: readonly string[]): string {
+    return repositories.map((r) => `${r}\n`).join("");
 }
 
 /** Points docker-compose.yml at the prepared release's file. */

@@ -63,7 +63,7 @@ export function renderCompose(config: PortalConfig, server: ServerConfig, track:
         const tag = track.release.tags[color];
         if (tag === undefined) continue;
         services[`migrate-${color}`] = {
-            image: imageRef(track.image, tag),
+            image: imageRef(colorRepository(track, color), tag),
             profiles: ["migrate"],
             network_mode: "bridge",
             command: config.app.migrate,
@@ -72,7 +72,7 @@ export function renderCompose(config: PortalConfig, server: ServerConfig, track:
     }
     for (const role of track.main ? server.workers : []) {
         services[role] = {
-            image: imageRef(track.image, liveTag),
+            image: imageRef(colorRepository(track, track.release.live), liveTag),
             container_name: containerName(role),
             restart: "unless-stopped",
             network_mode: "bridge",

@@ -196,15 +196,19 @@ export function liveNotice(stack: string, release: ReleaseConfig, servers: reado
  * none of those messages carries a secret (a test checks every scripts/*.sh is listed).
  */
 export const SCRIPT_NAMES = [
+    "bootstrap-server",
     "init-routes",
     "notify-slack",
+    "preflight",
     "promote-compose",
+    "prune",
     "record-live",
     "run-migrations",
     "switch-route",
     "switch-state",
     "wait-healthy",
     "write-compose",
+    "write-env",
 ] as const;
 
 /**

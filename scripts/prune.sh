@@ -3,21 +3,32 @@
 # files (and whatever docker-compose.yml / docker-compose.prepared.yml point at), the images
 # they name, and every image any container uses (running or not, any color, worker or track).
 # Only tags of the given repositories are removed, with `docker rmi` without --force.
-# usage: prune.sh DIR KEEP REPOSITORY [REPOSITORY...]
+# usage: prune.sh DIR KEEP   (the repositories on stdin, one per line)
+#   The repositories are data, not part of the command, so preparing a color on a new
+#   repository does not change (and so run) the prune step: it runs after deploys only.
 set -euo pipefail
 
 readonly PROG="prune"
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 usage() {
-  printf '%s: usage: %s.sh DIR KEEP REPOSITORY [REPOSITORY...]  (KEEP >= 1)\n' "$PROG" "$PROG" >&2
+  printf '%s: usage: %s.sh DIR KEEP  (KEEP >= 1; repositories on stdin, one per line)\n' "$PROG" "$PROG" >&2
   exit 2
 }
 
-[[ "$#" -ge 3 && -n "$1" && "$2" =~ ^[1-9][0-9]*$ ]] || usage
+[[ "$#" -eq 2 && -n "$1" && "$2" =~ ^[1-9][0-9]*$ ]] || usage
 dir="$1"
 keep="$2"
-shift 2
-repos=("$@")
+repos=()
+while IFS= read -r repo; do
+  [[ -z "$repo" ]] && continue
+  # Docker's repository grammar: lowercase path components, an optional registry host[:port].
+  if [[ ! "$repo" =~ ^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$ ]]; then
+    log "not a repository on stdin: $repo"
+    exit 2
+  fi
+  repos+=("$repo")
+done
+[[ "${#repos[@]}" -gt 0 ]] || usage
 
 # 1. Release files, oldest first (stamps are UTC date-times: name order is time order).
 mapfile -t files < <(find "$dir/releases" -maxdepth 1 -type f -name 'docker-compose.*.yml' -printf '%f\n' 2>/dev/null | sort)

@@ -106,7 +106,7 @@ describe("secrets as Pulumi stores them", function () {
         assert.equal(r.code, 1);
         assert.deepEqual(r.stderr.trimEnd().split("\n"), [
             "invalid portal config:",
-            "portal:app.env.TOKEN is stored as a secret, but portal:app.env is plain environment; allowed: a plain value, secrets only in portal:sshPrivateKey, portal:slackWebhook, portal:appSecrets (a secret env value: pulumi config set --secret --path 'portal:appSecrets.NAME' -s production)",
+            "portal:app.env.TOKEN is stored as a secret, but portal:app.env is plain environment; allowed: a plain value, secrets only in portal:sshPrivateKey, portal:slackWebhook, portal:appSecrets, portal:registryPassword (a secret env value: pulumi config set --secret --path 'portal:appSecrets.NAME' -s production)",
         ]);
         fs.rmSync(dir, { recursive: true, force: true });
     });

@@ -49,9 +49,9 @@ describe("offline engine model", function () {
         ]);
         // Unknown at preview: the replaced image's id, the replaced container's id, the new stamp.
         assert.equal(step(p, "web2-green-container").changes.find((c) => c.key === "image")!.new, UNKNOWN);
-        assert.deepEqual(step(p, "web2-green-healthy").changes[0].new, [UNKNOWN]);
+        assert.deepEqual(step(p, "web2-green-healthy").changes[0].new, ["bash /srv/portal/scripts/wait-healthy.sh http://127.0.0.1:8002/health 180", UNKNOWN]);
         assert.equal(step(p, "web1-compose").changes.find((c) => c.key === "create")!.new, UNKNOWN);
-        assert.equal(p.summary, "+- 17 to replace, 62 unchanged");
+        assert.equal(p.summary, "+- 17 to replace, 74 unchanged");
         assert.equal(summaryLine(p.counts), p.summary);
     });
 
@@ -65,18 +65,24 @@ describe("offline engine model", function () {
         const migrate = step(p, "web1-blue-migrate");
         assert.deepEqual({ op: migrate.op, changes: migrate.changes.map((c) => c.key), note: migrate.note }, { op: "update", changes: ["stdin"], note: "runs its update command" });
         assert.deepEqual(ops(p).filter((l) => l.startsWith("replace")).map((l) => l.split(":")[0]), [
+            "replace(create-first) web1-blue-env",
             "replace(delete-first) web1-blue-container",
             "replace(create-first) web1-blue-healthy",
+            "replace(create-first) web1-green-env",
             "replace(delete-first) web1-green-container",
             "replace(create-first) web1-green-healthy",
             "replace(delete-first) web1-djobs",
             "replace(delete-first) web1-cron",
+            "replace(create-first) web2-blue-env",
             "replace(delete-first) web2-blue-container",
             "replace(create-first) web2-blue-healthy",
+            "replace(create-first) web2-green-env",
             "replace(delete-first) web2-green-container",
             "replace(create-first) web2-green-healthy",
+            "replace(create-first) web3-blue-env",
             "replace(delete-first) web3-blue-container",
             "replace(create-first) web3-blue-healthy",
+            "replace(create-first) web3-green-env",
             "replace(delete-first) web3-green-container",
             "replace(create-first) web3-green-healthy",
             "replace(delete-first) web3-djobs",
@@ -211,11 +217,13 @@ describe("offline engine model: the Python 2 -> 3 walk-through (README)", functi
         assert.deepEqual(ops(previewSteps(added, split)), ["replace(create-first) lb1-edge-route: stdin,triggers!"]);
 
         // README step 4 sets portal:image to the py3 image: the colors' repositories are pinned
-        // (release.images), so nothing running changes until `release prepare` moves the passive color.
+        // (release.images), so nothing running changes until `release prepare` moves the passive color;
+        // prune only stores the new repository on its stdin (its no-op update runs nothing).
         const moved = structuredClone(withTracks(main, [PY3_TRACK], EDGE)) as any;
         moved["portal:image"] = "registry.example.com/portal-py3";
         const step4 = previewSteps(split, await evaluate(moved));
-        assert.deepEqual([step4.errors, ops(step4)], [[], []]);
+        assert.deepEqual([step4.errors, ops(step4)], [[], ["update web1-prune: stdin", "update web2-prune: stdin", "update web3-prune: stdin"]]);
+        assert.ok(step4.steps.filter((s) => s.op === "update").every((s) => s.note === "runs its update command"));
     });
 });
 

@@ -23,15 +23,17 @@ describe("README preview examples", function () {
 
     it("the walk-through's claims hold on the generated previews", async () => {
         const e = examples;
-        // Prepare touches nothing live; canary only the live routes; the env change is refused.
+        // Prepare touches nothing live; canary only the live routes; the env change is refused by the live guard.
         assert.ok(!/blue-container|route-live|djobs|cron/.test(e.prepare), e.prepare);
-        assert.deepEqual(e.canary.split("\n").filter((l) => /^[~+-]/.test(l)).map((l) => l.split("  ")[0]), ["~ web1-route-live", "~ web2-route-live", "~ web3-route-live"]);
-        assert.match(e.env, /^error: unable to replace resource "urn:pulumi:production::portal::portal:index:Portal\$portal:index:Server\$portal:index:ColorDeployment\$docker:index\/container:Container::web1-blue-container"$/m);
+        assert.deepEqual(e.canary.split("\n").filter((l) => /^[~+-]/.test(l)).map((l) => l.split("  ")[0]), ["+- web1-route-live", "+- web2-route-live", "+- web3-route-live"]);
+        assert.match(e.env, /^error: refused by the live guard/m);
+        assert.match(e.env, /^error: {3}color blue served live traffic in the last deployed state/m);
     });
 
     it("a drifted block is detected", async () => {
         const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
-        const drifted = readme.replace("~ web1-route-live  update (runs create again)", "~ web1-route-live  update");
+        const drifted = readme.replace("+- web1-route-live  replace, create first", "~ web1-route-live  update");
+        assert.notEqual(drifted, readme, "the block to drift is there");
         assert.notEqual(withExamples(drifted, examples), drifted);
     });
 });

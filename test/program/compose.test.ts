@@ -118,6 +118,22 @@ describe("the release compose file (docker-compose 1.29.2)", function () {
         }
     });
 
+    it("with each color on its own repository, each migrator and the workers name the image their container runs", async () => {
+        const dir = path.join(tmp, "repos", "portal");
+        const release = { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal-py3" }, live: "green", passive: "green", canary: 0 };
+        const config: StackConfig = { ...steadyBlue(), "portal:image": "registry.example.com/portal-next", "portal:release": release, "portal:dir": dir };
+        const e = await evaluate(config, SECRETS);
+        const services = await composeConfig(dir, String(find(e, "web1-compose").inputs.stdin), e, "web1", ["blue", "green"], { color: "green", tag: "2020.08.07-1" });
+        for (const color of ["blue", "green"] as const) {
+            const ref = `${release.images[color]}:${release.tags[color]}`;
+            assert.equal(String(find(e, `web1-${color}-image`).inputs.name), ref);
+            assert.equal(services[color].image, ref);
+            assert.equal(services[`migrate-${color}`].image, ref, `migrate-${color} names ${color}'s own repository`);
+            assert.match(String(find(e, `web1-${color}-migrate`).inputs.create), new RegExp(` ${ref.replace(/[.]/g, "\\.")} python`));
+        }
+        for (const role of ["djobs", "cron"]) assertMatches(services[role], find(e, `web1-${role}`), "registry.example.com/portal-py3:2020.08.07-1");
+    });
+
     it("on another server: no migrator; another track's file uses its own project, colors and env files", async () => {
         const dir = path.join(tmp, "srv", "portal");
         const e = await evaluate({ ...withTracks(productionWithSite()), "portal:dir": dir }, SECRETS);

@@ -32,7 +32,8 @@ describe("digests and mutable tags (mock runtime, production stack)", function (
         const e = await evaluate(withRelease(steadyBlue(), { tags: { green: PINNED }, passive: "green" }));
         const ref = `registry.example.com/portal:${PINNED}`;
         assert.deepEqual(find(e, "web1-green-image")!.inputs, { name: ref, keepLocally: true });
-        assert.deepEqual(find(e, "web1-green-image")!.dependsOn, []);
+        // An immutable tag's pull waits only for every host's preflight.
+        assert.deepEqual(find(e, "web1-green-image")!.dependsOn, ["web1", "web2", "web3"].map((s) => find(e, `${s}-preflight`)!.urn));
         assert.match(String(find(e, "web1-green-migrate")!.inputs.create), new RegExp(` ${ref.replace(/[.]/g, "\\.")} python manage.py migrate --noinput$`));
         assert.match(String(find(e, "web2-compose")!.inputs.stdin), new RegExp(`\\n {2}green:\\n {4}image: ${ref.replace(/[.]/g, "\\.")}\\n`));
         const labels = plain(find(e, "web3-green-container")!.inputs.labels) as { label: string; value: string }[];

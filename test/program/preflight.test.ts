@@ -22,8 +22,8 @@ function waitsFor(evaluation: Evaluation): (name: string) => Set<string> {
         byName.set(r.name, r);
         urnToName.set(r.urn, r.name);
         if (r.type === "docker:index/remoteImage:RemoteImage") {
-            // offline/evaluate.ts's mock gives an image the id sha256:<sha256 of its JSON name>.
-            imageByMockId.set(`sha256:${createHash("sha256").update(JSON.stringify(r.inputs.name)).digest("hex")}`, r.name);
+            // offline/evaluate.ts's mock gives an image the id sha256:<sha256 of JSON [resource name, image name]>.
+            imageByMockId.set(`sha256:${createHash("sha256").update(JSON.stringify([r.name, r.inputs.name])).digest("hex")}`, r.name);
         }
     }
     const direct = (r: DeclaredResource): string[] => {
@@ -69,10 +69,15 @@ describe("preflight (mock runtime)", function () {
         for (const [s, host] of [["web1", "10.0.0.11"], ["web2", "10.0.0.12"], ["web3", "10.0.0.13"]]) {
             const p = byName(e, `${s}-preflight`);
             assert.equal(p.type, "command:remote:Command");
+            const create = "bash -s -- --dir /srv/portal --conf-dir /etc/nginx/portal --nginx-root /etc/nginx --mode state --test 'sudo nginx -t' --reload 'sudo nginx -s reload' --min-free-mb 2048";
             assert.deepEqual(p.inputs, {
                 connection: p.inputs.connection,
-                create: "bash -s -- --dir /srv/portal --conf-dir /etc/nginx/portal --nginx-root /etc/nginx --mode state --test 'sudo nginx -t' --reload 'sudo nginx -s reload' --min-free-mb 2048",
+                create,
+                update: "true",
                 stdin: SCRIPT,
+                // Keyed on its checks and the script (components/target.ts): both re-run it.
+                triggers: [create, `stdin sha256 ${createHash("sha256").update(SCRIPT).digest("hex")}`],
+                logging: "stderr",
                 addPreviousOutputInEnv: false,
             });
             assert.equal((p.inputs.connection as { value: { host: string } }).value.host, host);

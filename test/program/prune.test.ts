@@ -20,11 +20,14 @@ describe("prune step (mock runtime)", function () {
     it("runs prune.sh per track directory with the kept count and the track's repository, after the live switch and the workers", async () => {
         const e = await evaluate({ ...withTracks(productionWithSite()), "portal:prune": { keep: 7 } });
         const main = byName(e, "web1-prune");
-        assert.equal(main.inputs.create, "bash /srv/portal/scripts/prune.sh /srv/portal 7 registry.example.com/portal");
-        assert.deepEqual(main.inputs.triggers, ["blue", "2020.08.06-1"]);
+        assert.equal(main.inputs.create, "bash /srv/portal/scripts/prune.sh /srv/portal 7");
+        assert.equal(main.inputs.stdin, "registry.example.com/portal\n");
+        // Keyed on the live release only: the repositories on stdin are not a trigger.
+        assert.deepEqual(main.inputs.triggers, ["bash /srv/portal/scripts/prune.sh /srv/portal 7", "blue", "2020.08.06-1"]);
         assert.deepEqual([...main.dependsOn].sort(), [urnOf(e, "web1-scripts"), urnOf(e, "web1-record-live"), urnOf(e, "web1-djobs"), urnOf(e, "web1-cron")].sort());
         const py3 = byName(e, "web2-py3-prune");
-        assert.equal(py3.inputs.create, "bash /srv/portal/scripts/prune.sh /srv/portal-py3 7 registry.example.com/portal-py3");
+        assert.equal(py3.inputs.create, "bash /srv/portal/scripts/prune.sh /srv/portal-py3 7");
+        assert.equal(py3.inputs.stdin, "registry.example.com/portal-py3\n");
         assert.deepEqual([...py3.dependsOn].sort(), [urnOf(e, "web2-scripts"), urnOf(e, "web2-py3-record-live")].sort());
     });
 
@@ -38,7 +41,14 @@ describe("prune step (mock runtime)", function () {
         assert.deepEqual(prunes(diff(prepared, canary)), []);
         assert.deepEqual(prunes(diff(prepared, deployed)), ["web1-prune", "web2-prune", "web3-prune"]);
         assert.deepEqual(prunes(diff(deployed, steady)), ["web1-prune", "web2-prune", "web3-prune"]);
-        assert.equal(byName(steady, "web1-prune").inputs.create, "bash /srv/portal/scripts/prune.sh /srv/portal 5 registry.example.com/portal");
+        assert.equal(byName(steady, "web1-prune").inputs.create, "bash /srv/portal/scripts/prune.sh /srv/portal 5");
+    });
+
+    it("preparing a color on a new repository does not run it (the new image is pulled before a compose file names it); the next deploy prunes both", async () => {
+        const steady = await evaluate({ ...steadyBlue(), "portal:image": "registry.example.com/portal-py3" });
+        const prepared = await evaluate(withRelease({ ...steadyBlue(), "portal:image": "registry.example.com/portal-py3" }, { tags: { green: "2020.08.07-1" }, passive: "green", images: { blue: "registry.example.com/portal", green: "registry.example.com/portal-py3" } }));
+        assert.deepEqual(diff(steady, prepared).changed.filter((n) => n.endsWith("-prune")), []);
+        assert.equal(byName(prepared, "web1-prune").inputs.stdin, "registry.example.com/portal-py3\nregistry.example.com/portal\n");
     });
 
     it("refuses prune.keep outside 1-1000", () => {

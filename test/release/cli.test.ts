@@ -312,8 +312,8 @@ describe("release helper (bin/release.ts)", () => {
 
     describe("usage: exit 2, file byte-identical", () => {
         const usages: [string, string[], RegExp][] = [
-            ["unknown verb", ["promote", "--stack", "production"], /^unknown verb promote \(verbs: status, prepare, canary, deploy, abort, rollback\)\nusage: npm run release -- <verb>/],
-            ["missing verb", ["--stack", "production"], /^missing verb \(verbs: status, prepare, canary, deploy, abort, rollback\)\nusage: /],
+            ["unknown verb", ["promote", "--stack", "production"], /^unknown verb promote \(verbs: status, prepare, canary, deploy, abort, rollback, split\)\nusage: npm run release -- <verb>/],
+            ["missing verb", ["--stack", "production"], /^missing verb \(verbs: status, prepare, canary, deploy, abort, rollback, split\)\nusage: /],
             ["missing --stack", ["deploy"], /^--stack <name> is required \(stacks: production\)\n/],
             ["--stack without a name", ["deploy", "--stack"], /^--stack needs a value\n/],
             ["a stack name that is a path", ["deploy", "--stack", "../production"], /^--stack \.\.\/production: a stack name is letters, digits, '\.', '_', '-'\n/],

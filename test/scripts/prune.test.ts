@@ -56,7 +56,7 @@ describe("scripts/prune.sh (real Docker)", function () {
         fs.renameSync(path.join(dir, "keep.tmp"), path.join(dir, "docker-compose.prepared.yml"));
         assert.equal((await docker(["create", "--name", USER_CONTAINER, `${REPO}:r2`])).code, 0);
 
-        const r = await runScript("prune.sh", [dir, "5", REPO]);
+        const r = await runScript("prune.sh", [dir, "5"], { input: `${REPO}\n` });
         assert.equal(r.code, 0, describeResult(r));
         assert.deepEqual(fs.readdirSync(path.join(dir, "releases")).sort(), [2, 3, 4, 5, 6].map((i) => `docker-compose.20200807-10000${i}.yml`));
         assert.deepEqual(await tagsOf(REPO), ["r2", "r3", "r4", "r5", "r6", "r7"]);
@@ -66,19 +66,23 @@ describe("scripts/prune.sh (real Docker)", function () {
 
         // Once the container is gone, the next prune removes r2; a second run changes nothing more.
         await docker(["rm", "-f", USER_CONTAINER]);
-        assert.equal((await runScript("prune.sh", [dir, "5", REPO])).code, 0);
+        assert.equal((await runScript("prune.sh", [dir, "5"], { input: `${REPO}\n` })).code, 0);
         assert.deepEqual(await tagsOf(REPO), ["r3", "r4", "r5", "r6", "r7"]);
-        const again = await runScript("prune.sh", [dir, "5", REPO]);
+        const again = await runScript("prune.sh", [dir, "5"], { input: `${REPO}\n` });
         assert.match(again.stderr, /\(removed 0\), removed 0 images/);
     });
 
-    it("never removes what docker-compose.yml points at, even outside the last KEEP; refuses KEEP 0", async () => {
+    it("never removes what docker-compose.yml points at, even outside the last KEEP; refuses KEEP 0, no repository, or a bad one", async () => {
         for (let i = 0; i < 3; i++) await release(i);
         fs.symlinkSync("releases/docker-compose.20200807-100000.yml", path.join(dir, "docker-compose.yml"));
-        const r = await runScript("prune.sh", [dir, "1", `${REPO}-none`]);
+        const r = await runScript("prune.sh", [dir, "1"], { input: `${REPO}-none\n` });
         assert.equal(r.code, 0, describeResult(r));
         assert.deepEqual(fs.readdirSync(path.join(dir, "releases")).sort(), ["docker-compose.20200807-100000.yml", "docker-compose.20200807-100002.yml"]);
-        const bad = await runScript("prune.sh", [dir, "0", REPO]);
+        const bad = await runScript("prune.sh", [dir, "0"], { input: `${REPO}\n` });
         assert.equal(bad.code, 2);
+        assert.equal((await runScript("prune.sh", [dir, "1"], { input: "" })).code, 2, "no repository");
+        const injected = await runScript("prune.sh", [dir, "1"], { input: "busybox; rm -rf /\n" });
+        assert.equal(injected.code, 2);
+        assert.match(injected.stderr, /^prune: not a repository on stdin: busybox; rm -rf \//m);
     });
 });

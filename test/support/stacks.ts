@@ -20,6 +20,8 @@ export interface ReleaseEdit {
     canary?: number;
     /** As the release helper writes it on deploy and rollback. */
     previous?: { color: string; tag: string; by: "deploy" | "rollback" };
+    /** Each color's repository (image per color). */
+    images?: Record<string, string>;
 }
 
 /** A copy of `config` with the release block edited (tags merged). */
