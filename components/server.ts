@@ -97,7 +97,8 @@ export class Server extends Host {
 
     /**
      * A mutable tag is pulled by a command: the provider's create looks the name up locally
-     * first and pulls only when the engine lacks it (kreuzwerker/terraform-provider-docker@v3.9.0
+     * first and pulls only when the engine lacks it (kreuzwerker/terraform-provider-docker@v4.2.0,
+     * carried by @pulumi/docker 5.0.0, and the same at v3.9.0:
      * internal/provider/resource_docker_image_funcs.go, findImage), so replacing the image
      * resource alone would keep the old image. The image resource (pullTriggers, ForceNew in
      * resource_docker_image.go) is replaced after it and reads the new image id.

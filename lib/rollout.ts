@@ -20,8 +20,9 @@ export function stageOf(release: ReleaseConfig): Stage {
 
 /**
  * `repo:tag`, or `repo:tag@sha256:…` for a pinned tag: the docker provider then pulls by
- * the digest (kreuzwerker/terraform-provider-docker@v3.9.0 internal/provider/
- * resource_docker_image_funcs.go, parseImageOptions: "prefer pinned digest over tag name").
+ * the digest (kreuzwerker/terraform-provider-docker@v4.2.0, carried by @pulumi/docker 5.0.0,
+ * internal/provider/resource_docker_image_funcs.go, parseImageOptions: "prefer pinned digest
+ * over tag name"; the same at v3.9.0).
  */
 export function imageRef(repository: string, tag: string): string {
     return `${repository}:${tag}`;
