@@ -44,11 +44,12 @@ describe("scripts/wait-healthy.sh (real HTTP)", function () {
     assert.ok(r.ms >= 2000, `gave up too early (${r.ms} ms)`);
     // The deadline plus one interval and one curl --max-time (2 s), with room for a loaded machine.
     assert.ok(r.ms < 2000 + 250 + 2000 + 5000, `gave up too late (${r.ms} ms)`);
-    const n = server.requests.length;
+    const { requests } = server;
+    const n = requests.length;
     // INTERVAL is honoured: attempts follow each other faster than the default 1 s sleep allows
     // (a gap is curl's own time plus the sleep; counting attempts in 2 s would depend on load).
     assert.ok(n >= 2, `polled more than once (got ${n})`);
-    const gaps = server.requests.slice(1).map((q, i) => q.at - server.requests[i].at).sort((a, b) => a - b);
+    const gaps = requests.slice(1).map((q, i) => q.at - requests[i].at).sort((a, b) => a - b);
     assert.ok(gaps[0] < 1000, `INTERVAL=0.25: shortest gap between attempts ${gaps[0]} ms (the default interval alone is 1000 ms)`);
     assert.match(r.stderr, /last result: HTTP 503/);
     assert.match(r.stderr, new RegExp(`\\(${n} attempt\\(s\\)\\)`));

@@ -5,7 +5,6 @@
 // the upload runs scp; docker resources go through the docker CLI over
 // DOCKER_HOST=ssh://… (`docker system dial-stdio`), the transport the docker provider uses.
 
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -38,13 +37,14 @@ export interface StepRecord {
     stderr: string;
 }
 
-const imageId = (name: unknown) => `sha256:${createHash("sha256").update(JSON.stringify(name)).digest("hex")}`;
+/** The image id the mock provider gave an image resource: a container's `image` input is that Output. */
+const imageId = (r: DeclaredResource) => String(r.outputs.imageId);
 
 /** Resources to create or update, in an order where each comes after everything it waits for. */
 export function plannedSteps(before: Evaluation | undefined, after: Evaluation): DeclaredResource[] {
     const all = [...after.resources.values()];
     const byUrn = new Map(all.map((r) => [r.urn, r]));
-    const images = new Map(all.filter((r) => r.type === "docker:index/remoteImage:RemoteImage").map((r) => [imageId(r.inputs.name), r.urn]));
+    const images = new Map(all.filter((r) => r.type === "docker:index/remoteImage:RemoteImage").map((r) => [imageId(r), r.urn]));
     const deps = (r: DeclaredResource) => {
         const d = [...r.dependsOn];
         if (r.type === "docker:index/container:Container") d.push(images.get(String(r.inputs.image))!);
@@ -100,7 +100,7 @@ export async function runSteps(
     log: StepRecord[],
 ): Promise<StepRecord | undefined> {
     const imageNames = new Map(
-        [...after.resources.values()].filter((r) => r.type === "docker:index/remoteImage:RemoteImage").map((r) => [imageId(r.inputs.name), String(r.inputs.name)]),
+        [...after.resources.values()].filter((r) => r.type === "docker:index/remoteImage:RemoteImage").map((r) => [imageId(r), String(r.inputs.name)]),
     );
     const docker = (args: string[]) => run("docker", args, { env: server.dockerEnv(), timeoutMs: 60_000 });
     for (const r of steps) {
