@@ -79,3 +79,8 @@ export function initRoutes(home: string, confDir: string, track?: string): Shell
 export function switchState(dir: string, file: string): ShellCommand {
     return script(dir, "switch-state.sh", [file]);
 }
+
+/** Lua mode: switch-state.sh, then nginx re-reads the route over its control socket and answers it back. */
+export function switchLua(dir: string, file: string, socket: string): ShellCommand {
+    return script(dir, "switch-lua.sh", [file, socket]);
+}

@@ -5,6 +5,7 @@
 import { ConfigError, Problems } from "./configError";
 import type { RouteModeName } from "./routeModes";
 import * as rules from "./configRules";
+import { CONTROL_SOCKET, MAX_SOCKET_PATH, controlSocket } from "./luaRoutes";
 
 /** The main track's colors; other tracks name their own pair (e.g. red/black). */
 export const COLORS = ["blue", "green"] as const;
@@ -69,8 +70,10 @@ export interface NginxSiteConfig {
 }
 
 export interface NginxConfig {
-    /** `state`: reload-free switches through the njs router; `reload`: include files + nginx reload. */
+    /** `state`: reload-free through the njs router; `lua`: reload-free through the LuaJIT router; `reload`: include files + nginx reload. */
     mode: RouteModeName;
+    /** Idle keep-alive connections per upstream and nginx worker (servers' colors and the edge's tracks). */
+    keepalive: number;
     confDir: string;
     test: string;
     reload: string;
@@ -158,8 +161,11 @@ export function validateConfig(raw: RawConfig): PortalConfig {
     if (config.target === "local" && config.edge) {
         p.add("edge", "is set with target local; allowed: no edge on the local target (it has one server)");
     }
-    if (config.target === "local" && config.nginx.mode === "state") {
-        p.add("nginx.mode", `is state with target local; allowed: reload (the local nginx container does not load the njs module)`);
+    if (config.target === "local" && config.nginx.mode !== "reload") {
+        p.add("nginx.mode", `is ${config.nginx.mode} with target local; allowed: reload (the local nginx container loads neither the njs nor the lua module)`);
+    }
+    if (config.nginx.mode === "lua" && controlSocket(config.nginx.confDir).length > MAX_SOCKET_PATH) {
+        p.add("nginx.confDir", `is too long for lua mode's control socket ${controlSocket(config.nginx.confDir)}; allowed: a path of at most ${MAX_SOCKET_PATH - CONTROL_SOCKET.length - 1} characters`);
     }
     p.throwIfAny();
     return config;

@@ -16,6 +16,7 @@ import type {
     WorkerConfig,
 } from "./config";
 import type { Problems } from "./configError";
+import { DEFAULT_KEEPALIVE } from "./nginxRoutes";
 import * as pattern from "./patterns";
 
 /** The default switching mode: see the README's measurements for why. */
@@ -293,10 +294,11 @@ export function workers(p: Problems, value: unknown): Record<string, WorkerConfi
 }
 
 export function nginx(p: Problems, value: unknown): NginxConfig {
-    const n = object(p, "nginx", value, ["mode", "confDir", "test", "reload", "canary", "site", "image"], false);
+    const n = object(p, "nginx", value, ["mode", "confDir", "test", "reload", "canary", "site", "image", "keepalive"], false);
     const allowedCommand = "plain words of letters, digits and _ . / = : @ - separated by single spaces, e.g. 'sudo nginx -s reload'";
     return {
-        mode: n.mode === undefined ? DEFAULT_ROUTE_MODE : oneOf(p, "nginx.mode", n.mode, ["state", "reload"] as const),
+        mode: n.mode === undefined ? DEFAULT_ROUTE_MODE : oneOf(p, "nginx.mode", n.mode, ["state", "reload", "lua"] as const),
+        keepalive: n.keepalive === undefined ? DEFAULT_KEEPALIVE : integer(p, "nginx.keepalive", n.keepalive, 1, 4096),
         confDir: n.confDir === undefined ? "/etc/nginx/portal" : absolutePath(p, "nginx.confDir", n.confDir),
         test: n.test === undefined ? "nginx -t" : matching(p, "nginx.test", n.test, pattern.COMMAND_WORDS, allowedCommand),
         reload: n.reload === undefined ? "nginx -s reload" : matching(p, "nginx.reload", n.reload, pattern.COMMAND_WORDS, allowedCommand),

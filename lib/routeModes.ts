@@ -1,17 +1,22 @@
-// The two ways a switch reaches nginx. `reload`: the live/passive include files are
+// The three ways a switch reaches nginx. `reload`: the live/passive include files are
 // rewritten and nginx is tested and reloaded. `state`: nginx config is static and the
-// switch renames a state file that the njs router reads per request. Both keep the diff
-// semantics: prepare writes only the passive file, deploy/rollback/canary only the live one.
+// switch renames a state file that the njs router reads per request. `lua`: the same state
+// files, held by nginx in a shared dictionary (LuaJIT router) and re-read when the switch
+// asks over a control socket. All keep the diff semantics: prepare writes only the passive
+// file, deploy/rollback/canary only the live one.
 
 import * as cmd from "./commands";
 import type { PortalConfig } from "./config";
 import * as reload from "./nginxRoutes";
 import type { LiveRoute, PassiveRoute } from "./rollout";
 import type { ShellCommand } from "./shell";
+import * as lua from "./luaRoutes";
 import * as state from "./stateRoutes";
 import { nginxPrefix, trackScoped, type RouteScope, type Track } from "./tracks";
 
-export type RouteModeName = "reload" | "state";
+export type RouteModeName = "reload" | "state" | "lua";
+
+export const ROUTE_MODES: readonly RouteModeName[] = ["state", "reload", "lua"];
 
 export interface RouteFile {
     file: string;
@@ -36,14 +41,16 @@ export function publishStaticFile(config: PortalConfig, home: string, file: stri
     return cmd.switchRoute(home, `${nginx.confDir}/${file}`, nginx.test, nginx.reload);
 }
 
-/** router.conf: loads the njs router from `home`/scripts; one per host, shared by all tracks. */
+/** router.conf: loads the njs (state) or LuaJIT (lua) router from `home`/scripts; one per host, shared by all tracks. */
 export function routerFile(config: PortalConfig, home: string): RouteFile {
-    return { file: state.ROUTER_FILE, content: state.renderRouterConf(config.nginx.confDir, cmd.scriptsDir(home)) };
+    const { confDir, mode } = config.nginx;
+    const content = mode === "lua" ? lua.renderLuaRouterConf(confDir, cmd.scriptsDir(home)) : state.renderRouterConf(confDir, cmd.scriptsDir(home));
+    return { file: state.ROUTER_FILE, content };
 }
 
 function upstreams(config: PortalConfig, track: Track): RouteFile {
     const ports = Object.fromEntries(track.colors.map((c) => [c, track.hostPorts[c]]));
-    return { file: trackScoped(track, reload.UPSTREAMS_FILE), content: reload.renderUpstreams(config.app, ports, nginxPrefix(track)) };
+    return { file: trackScoped(track, reload.UPSTREAMS_FILE), content: reload.renderUpstreams(config.app, ports, nginxPrefix(track), config.nginx.keepalive) };
 }
 
 function siteFiles(track: Track, routing: reload.SiteRouting): RouteFile[] {
@@ -69,7 +76,25 @@ const stateMode: RouteMode = {
     publishRoute: (config, home, file) => cmd.switchState(home, `${config.nginx.confDir}/${file}`),
 };
 
+const luaMode: RouteMode = {
+    staticFiles: (config, track) => [
+        upstreams(config, track),
+        ...(track.main ? [routerFile(config, config.dir)] : []),
+        // Each listener sets its variables from its own track's routes (set_by_lua).
+        ...siteFiles(track, { prefix: nginxPrefix(track), lua: { track: track.main ? undefined : track.name } }),
+    ],
+    // The state mode's files and grammar; only the publishing differs.
+    live: stateMode.live,
+    passive: stateMode.passive,
+    publishRoute: (config, home, file) => cmd.switchLua(home, `${config.nginx.confDir}/${file}`, lua.controlSocket(config.nginx.confDir)),
+};
+
 export function routeMode(name: RouteModeName): RouteMode {
-    return name === "state" ? stateMode : reloadMode;
+    return name === "state" ? stateMode : name === "lua" ? luaMode : reloadMode;
+}
+
+/** Whether the mode's router is a static file of the main track (state and lua). */
+export function hasRouter(name: RouteModeName): boolean {
+    return name !== "reload";
 }
 

@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort } from "../../test/support/http";
-import { NJS_MODULE, runNginx } from "../../test/support/nginx";
+import { moduleLines, runNginx } from "../../test/support/nginx";
 import { makeTempDir, sleep } from "../../test/support/run";
 
 export interface DrillNginx {
@@ -30,6 +30,7 @@ export interface DrillNginx {
 
 export interface DrillNginxOptions {
     njs: boolean;
+    lua?: boolean;
     workerProcesses?: string;
     workerConnections?: number;
 }
@@ -46,7 +47,7 @@ export async function startDrillNginx(opts: DrillNginxOptions): Promise<DrillNgi
     fs.writeFileSync(
         confFile,
         [
-            ...(opts.njs ? [`load_module ${NJS_MODULE};`] : []),
+            ...moduleLines(opts),
             "daemon off;",
             "master_process on;",
             `worker_processes ${opts.workerProcesses ?? "auto"};`,
