@@ -476,8 +476,9 @@ async function canary(proxy: Proxy, blue: Backend, green: Backend, scriptDir: st
     child?.kill("SIGINT");
     await done;
     probes++;
-    const b = (await blue.requests()) - b0;
-    const g = (await green.requests()) - g0;
+    // Every probe after the first counts itself on its backend: one per poll, and these two.
+    const b = (await blue.requests()) - b0 - probes;
+    const g = (await green.requests()) - g0 - probes;
     await proxy.switchTo!("blue");
     const n = b + g;
     const p = CANARY_PERCENT / 100;

@@ -66,7 +66,8 @@ function splitRoute(variable: string, live: Color, canary: CanarySplit, prefix: 
     if (canary.mode === "sticky") {
         // A client keeps its side: hash its cookie, or its address when it has none.
         keyMap = `map $cookie_${canary.cookie} $${prefix}_client_key {\n    "" $remote_addr;\n    default $cookie_${canary.cookie};\n}\n`;
-        key = `\${${prefix}_client_key}`;
+        // The release's salt first: each release hashes its clients afresh.
+        key = `${canary.salt ?? ""}\${${prefix}_client_key}`;
     }
     return (
         keyMap +

@@ -32,11 +32,20 @@ function mockOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unkn
     if (args.type === "command:local:Command" && args.name.endsWith("release-stamp")) {
         state.stdout = "20200807-101500\n";
     }
+    if (args.type === "random:index/randomId:RandomId") {
+        // Like the provider, a new value whenever the keepers change (here: derived from them).
+        state.hex = mockRandomHex(args.inputs.keepers, Number(args.inputs.byteLength ?? 8));
+    }
     if (args.type === "docker:index/remoteImage:RemoteImage") {
         state.imageId = `sha256:${digest(args.inputs.name)}`;
         state.repoDigest = `${args.inputs.name}@sha256:mock`;
     }
     return state;
+}
+
+/** The mock RandomId's hex: derived from its keepers, so it changes exactly when they do. */
+export function mockRandomHex(keepers: unknown, byteLength: number): string {
+    return digest({ keepers }).slice(0, 2 * byteLength);
 }
 
 function digest(value: unknown): string {

@@ -44,6 +44,8 @@ for (const mode of ["state", "reload"] as const) describe(`stage diffs (mock run
             added: [],
             removed: [],
             changed: sorted([
+                // The stack's canaries are sticky: the prepared release draws a new cohort salt.
+                "portal-canary-salt",
                 "portal-release-stamp",
                 "web1-green-migrate",
                 ...perServer(SERVERS, ["green-image", "green-container", "green-healthy", "compose", "route-passive", "notify-passive"]),
@@ -72,6 +74,7 @@ for (const mode of ["state", "reload"] as const) describe(`stage diffs (mock run
             added: [],
             removed: [],
             changed: sorted([
+                "portal-canary-salt",
                 ...WORKERS,
                 ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "notify-live", "route-passive", "notify-passive"]),
             ]),

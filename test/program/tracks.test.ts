@@ -19,6 +19,8 @@ const find = (e: Evaluation, name: string) => {
 // replace everything, so they are pinned here.
 const SINGLE_TRACK_NAMES = [
     "portal",
+    // Sticky canaries (the production stack): one cohort salt per release (added with issue 13).
+    "portal-canary-salt",
     "portal-release-stamp",
     ...SERVERS.flatMap((s) => [
         s,
@@ -109,7 +111,7 @@ for (const mode of ["state", "reload"] as const) {
             assert.deepEqual(diff(both, prepared), {
                 added: sorted(["web1-black-migration", "web1-black-migrate", ...perServer(SERVERS, ["black-image", "black", "black-container", "black-healthy"])]),
                 removed: [],
-                changed: sorted(["portal-py3-release-stamp", ...perServer(SERVERS, ["py3-compose", "py3-route-passive", "py3-notify-passive"])]),
+                changed: sorted(["portal-py3-canary-salt", "portal-py3-release-stamp", ...perServer(SERVERS, ["py3-compose", "py3-route-passive", "py3-notify-passive"])]),
             });
             assert.deepEqual(prepared.outputs.servers, both.outputs.servers);
             assert.equal(prepared.outputs.tracks.py3.stage, "prepared");
