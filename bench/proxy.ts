@@ -182,12 +182,18 @@ async function startMode(mode: RouteModeName, blue: Backend, green: Backend, kee
         namePrefix: `proxy-${process.pid}-${mode}`,
         keepalive,
     });
-    await server.setup();
-    await server.publishPassive(release("blue"));
-    await server.publishLive(release("blue"));
-    await nginx.settled();
     const url = `http://127.0.0.1:${site.live}/`;
-    await waitAnswers(url, "blue");
+    try {
+        await server.setup();
+        await server.publishPassive(release("blue"));
+        await server.publishLive(release("blue"));
+        await nginx.settled();
+        await waitAnswers(url, "blue");
+    } catch (e) {
+        await nginx.stop();
+        server.cleanup();
+        throw e;
+    }
     const publish = async (r: ReleaseConfig): Promise<SwitchRun> => {
         const route = server.liveRoute(r);
         const [file, ...args] = route.command.argv;

@@ -99,16 +99,19 @@ export async function startDrillNginx(opts: DrillNginxOptions): Promise<DrillNgi
 
 /**
  * From the error log (notice level): every `nginx -s` run logs "signal process started"
- * before it signals, so once each has a matching "SIGHUP received" the master has begun
- * every reload asked so far; then a worker started before the last "reconfiguring" that
- * has not "exited" still serves an earlier configuration. Returns those workers' pids (or
- * "reload pending" while a SIGHUP is still on its way).
+ * before it signals; once the master has begun reconfiguring after the last of them, a
+ * worker started before the last "reconfiguring" that has not "exited" still serves an
+ * earlier configuration. Returns those workers' pids (or "reload pending" while a SIGHUP
+ * is still on its way).
  */
 export function workersOfEarlierConfigs(log: string): string[] {
-    const signals = (log.match(/signal process started/g) ?? []).length;
-    const sighups = (log.match(/signal 1 \(SIGHUP\) received/g) ?? []).length;
-    if (sighups < signals) return ["reload pending"];
     const lines = log.split("\n");
+    // Reloads asked in quick succession can reach the master as one SIGHUP (a signal that is
+    // already pending is not queued twice, and the master blocks signals while it
+    // reconfigures), so the two counts need not match. A reload is pending while an
+    // `nginx -s` started after the master last began to reconfigure; one that started before
+    // it is covered by it (it wrote its files first).
+    const lastSignal = lines.reduce((last, line, i) => (/signal process started/.test(line) ? i : last), -1);
     let lastReconfigure = -1;
     const started = new Map<string, number>();
     const exited = new Set<string>();
@@ -119,5 +122,6 @@ export function workersOfEarlierConfigs(log: string): string[] {
         const exit = /worker process (\d+) exited/.exec(line);
         if (exit) exited.add(exit[1]);
     });
+    if (lastSignal > lastReconfigure) return ["reload pending"];
     return [...started].filter(([pid, i]) => i < lastReconfigure && !exited.has(pid)).map(([pid]) => pid);
 }
