@@ -1,9 +1,10 @@
 // npm run bench:drill — issue 4's measurement. One server (Debian nginx on 127.0.0.1 plus
-// two containers of portal-test:busybox) is driven through a whole release with the
+// two containers of portal-test:nginx, the fast app; DRILL_APP=busybox for busybox httpd) is driven through a whole release with the
 // project's own scripts, argv and rendered files (bench/drill/server.ts), under a bounded
 // non-retrying load (test/support/load.ts) on the site's live listener:
 //   steady blue -> prepare green v2 -> canary 0.5% -> 5% -> 50% -> deploy -> rollback -> deploy
-// in both routing modes ("state": njs router + state-file renames; "reload": include files +
+// in the three routing modes ("lua": LuaJIT router + state files re-read over its control
+// socket; "state": njs router + state-file renames; "reload": include files +
 // nginx -t + reload), then the naive baseline (the old container stopped and the new one
 // started on the same host port, nginx untouched). Prints markdown tables and writes
 // bench-results/drill.json.
@@ -52,7 +53,7 @@ import {
     startColorContainer,
     waitForColor,
 } from "../test/support/colorContainers";
-import { docker, ensureTestImage, TEST_IMAGE } from "../test/support/docker";
+import { docker, ensureFastImage, ensureTestImage, FAST_IMAGE, TEST_IMAGE } from "../test/support/docker";
 import { freePort, httpGet } from "../test/support/http";
 import { startLoad, summarize, type LoadRun } from "../test/support/load";
 import { REPO_ROOT, sleep } from "../test/support/run";
@@ -63,6 +64,12 @@ const FRESH_CLIENTS = 8;
 const REQUEST_TIMEOUT_MS = 30_000;
 const envNumber = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const STATE_TARGET = envNumber("DRILL_STATE_TARGET", 100_000);
+/**
+ * The colors' app: nginx in portal-test:nginx (default; fast enough that the proxy, not the
+ * app, is measured) or, with DRILL_APP=busybox, busybox httpd (one fork per connection).
+ */
+const APP: "nginx" | "busybox" = process.env.DRILL_APP === "busybox" ? "busybox" : "nginx";
+const APP_IMAGE = APP === "nginx" ? FAST_IMAGE : TEST_IMAGE;
 const ROUTER_SAMPLES = envNumber("DRILL_ROUTER_SAMPLES", 200_000);
 const HOLD_MS = envNumber("DRILL_HOLD_MS", 8000);
 const MAX_CANARY_MS = envNumber("DRILL_MAX_CANARY_MS", 330_000);
@@ -179,8 +186,8 @@ class Timeline {
 /** nginx instances running now, stopped on SIGINT/SIGTERM too. */
 const activeNginx = new Set<DrillNginx>();
 
-async function startNginx(njs: boolean): Promise<DrillNginx> {
-    const nginx = await startDrillNginx({ njs });
+async function startNginx(mode: RouteModeName): Promise<DrillNginx> {
+    const nginx = await startDrillNginx({ njs: mode === "state", lua: mode === "lua" });
     activeNginx.add(nginx);
     const stop = nginx.stop;
     nginx.stop = async () => {
@@ -193,7 +200,7 @@ async function startNginx(njs: boolean): Promise<DrillNginx> {
 async function runCycle(mode: RouteModeName): Promise<CycleResult> {
     const tag = `drill-${process.pid}-${mode}`;
     const names: Record<Color, string> = { blue: `${tag}-blue`, green: `${tag}-green` };
-    const nginx: DrillNginx = await startNginx(mode === "state");
+    const nginx: DrillNginx = await startNginx(mode);
     const hostPorts = { blue: await freePort(), green: await freePort() };
     const site = { live: await freePort(), passive: await freePort() };
     const probePort = await freePort();
@@ -211,7 +218,7 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
         clock,
         namePrefix: tag,
     });
-    const liveFile = mode === "state" ? LIVE_STATE_FILE : LIVE_FILE;
+    const liveFile = mode !== "reload" ? LIVE_STATE_FILE : LIVE_FILE;
     const watcher = watchRenames(nginx.confDir, clock);
     const timeline = new Timeline(clock);
     let routerCanary: RouterCanary | undefined;
@@ -219,8 +226,8 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
     try {
         // The server as a previous release left it: blue v1 live, green v0 kept for rollback.
         await Promise.all([
-            startColorContainer({ name: names.blue, hostPort: hostPorts.blue, color: "blue", version: "v1" }),
-            startColorContainer({ name: names.green, hostPort: hostPorts.green, color: "green", version: "v0" }),
+            startColorContainer({ name: names.blue, hostPort: hostPorts.blue, color: "blue", version: "v1", app: APP }),
+            startColorContainer({ name: names.green, hostPort: hostPorts.green, color: "green", version: "v0", app: APP }),
         ]);
         await server.setup();
         await server.waitHealthy("blue", 30);
@@ -269,7 +276,7 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
         await server.writeCompose(r1, "drill-1");
         await server.migrate("green");
         const replaceStart = clock();
-        await replaceColorContainer({ name: names.green, hostPort: hostPorts.green, color: "green", version: "v2" });
+        await replaceColorContainer({ name: names.green, hostPort: hostPorts.green, color: "green", version: "v2", app: APP });
         phase.notes.push(`green container replaced in ${round(clock() - replaceStart)} ms`);
         const healthy = await server.waitHealthy("green", 30);
         phase.notes.push(`green healthy ${round(healthy.end - replaceStart)} ms after the replacement started`);
@@ -307,7 +314,7 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
             const elapsed = clock() - longStart;
             const rate = running.samples.length / clock();
             // The later phases switch, wait and re-check: count them at 60% of the current rate.
-            const enough = mode === "state" ? running.samples.length + 0.6 * rate * remainingMs >= STATE_TARGET : true;
+            const enough = running.samples.length + 0.6 * rate * remainingMs >= STATE_TARGET;
             if ((probeDone && enough && elapsed >= 20_000) || elapsed >= MAX_CANARY_MS) break;
         }
         probe.stop();
@@ -369,7 +376,7 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
             passiveListener: (await httpGet(`http://127.0.0.1:${site.passive}/`)).body.trim(),
             liveColorFile: server.liveColorRecorded(),
             liveRouteFile: fs.readFileSync(path.join(nginx.confDir, liveFile), "utf8").trim().split("\n").pop() ?? "",
-            passiveRouteFile: fs.readFileSync(path.join(nginx.confDir, mode === "state" ? PASSIVE_STATE_FILE : PASSIVE_FILE), "utf8").trim().split("\n").slice(-2).join(" "),
+            passiveRouteFile: fs.readFileSync(path.join(nginx.confDir, mode !== "reload" ? PASSIVE_STATE_FILE : PASSIVE_FILE), "utf8").trim().split("\n").slice(-2).join(" "),
             confDirEntries: fs.readdirSync(nginx.confDir).sort().join(" "),
             listenOverflows: `blue ${await listenOverflows(names.blue)}, green ${await listenOverflows(names.green)} (accept-queue overflows in the container: busybox httpd listens with a backlog of 9)`,
         };
@@ -419,7 +426,7 @@ function toPhaseResult(samples: TimedSample[], p: PhaseMarks): PhaseResult {
 async function runBaseline(): Promise<BaselineResult> {
     const tag = `drill-${process.pid}-naive`;
     const name = `${tag}-blue`;
-    const nginx = await startNginx(false);
+    const nginx = await startNginx("reload");
     const hostPorts = { blue: await freePort(), green: await freePort() };
     const site = { live: await freePort(), passive: await freePort() };
     let load: LoadRun | undefined;
@@ -428,7 +435,7 @@ async function runBaseline(): Promise<BaselineResult> {
     const server = new DrillServer({ mode: "reload", confDir: nginx.confDir, nginx: nginx.control, hostPorts, site, release, migrate: [], clock, namePrefix: tag });
     const timeline = new Timeline(clock);
     try {
-        await startColorContainer({ name, hostPort: hostPorts.blue, color: "blue", version: "v1" });
+        await startColorContainer({ name, hostPort: hostPorts.blue, color: "blue", version: "v1", app: APP });
         await server.setup();
         await server.publishPassive(release);
         await server.publishLive(release);
@@ -444,7 +451,7 @@ async function runBaseline(): Promise<BaselineResult> {
         const stop = await docker(["stop", "--time", "1", name]);
         if (stop.code !== 0) throw new Error(`docker stop: ${stop.stderr}`);
         await docker(["rm", name]);
-        await replaceColorContainer({ name, hostPort: hostPorts.blue, color: "blue", version: "v2" });
+        await replaceColorContainer({ name, hostPort: hostPorts.blue, color: "blue", version: "v2", app: APP });
         const newRunning = clock();
         phase.notes.push(`docker stop (1 s grace) + rm + run: ${round(newRunning - stopStarted)} ms`);
         const until = Date.now() + 30_000;
@@ -533,7 +540,7 @@ function report(m: Record<string, string>, cycles: CycleResult[], baseline: Base
     const out: string[] = [];
     out.push("### Drill: blue/green cycle under load (issue 4)", "");
     out.push(`Machine: nproc ${m.nproc} (${m.cpu}), ${m.memoryGiB} GiB, ${m.kernel}; ${m.nginx}; njs ${m.njs}; docker ${m.docker}; node ${m.node}; ${m.busybox}; load average at start ${m.loadAverageAtStart}, at end ${m.loadAverageAtEnd}.`);
-    out.push(`Load: ${KEEPALIVE_CLIENTS} keep-alive + ${FRESH_CLIENTS} fresh-connection clients (test/support/load.ts, no retries, ${REQUEST_TIMEOUT_MS} ms timeout) on the site's live listener; app: busybox httpd in ${TEST_IMAGE} (one fork per connection). Drill wall time ${wallSeconds.toFixed(0)} s.`, "");
+    out.push(`Load: ${KEEPALIVE_CLIENTS} keep-alive + ${FRESH_CLIENTS} fresh-connection clients (test/support/load.ts, no retries, ${REQUEST_TIMEOUT_MS} ms timeout) on the site's live listener; app: ${APP === "nginx" ? `nginx in ${FAST_IMAGE}` : `busybox httpd in ${TEST_IMAGE} (one fork per connection)`}. Drill wall time ${wallSeconds.toFixed(0)} s.`, "");
     for (const c of cycles) {
         const t = c.totals;
         out.push(...phaseTable(`mode "${c.mode}" — ${t.requests} requests in ${t.seconds} s (${t.requestsPerSecond}/s), ${t.failures} failures (keep-alive ${t.failuresByKind.keepalive} / fresh ${t.failuresByKind.fresh}), ${c.reloads} nginx reloads in all`, c.phases), "");
@@ -567,7 +574,7 @@ function report(m: Record<string, string>, cycles: CycleResult[], baseline: Base
         const verdict = (ok: boolean) => (ok ? "**met**" : "**not met**");
         out.push(
             `- State mode, 0 failures over ≥ 100k requests incl. non-retrying keep-alive clients: ${t.failures} failures (keep-alive ${t.failuresByKind.keepalive}, fresh ${t.failuresByKind.fresh}) over ${t.requests} requests — ` +
-                `${verdict(t.failures === 0)} for failures, ${verdict(t.requests >= 100_000)} for the count (the app, busybox httpd forking per connection, serves ~${t.requestsPerSecond} req/s here).`,
+                `${verdict(t.failures === 0)} for failures, ${verdict(t.requests >= 100_000)} for the count (~${t.requestsPerSecond} req/s end to end here).`,
         );
         out.push(
             `- Live switch complete < 50 ms: from the rename, ${verdict(afterRename.every((x) => x !== null && x < 50))} — the last request routed to the old color was sent ${afterRename.map(fmt).join(", ")} ms after the rename. ` +
@@ -588,10 +595,11 @@ async function main(): Promise<void> {
     const started = performance.now();
     const m = machine();
     await ensureTestImage();
-    const image = (await docker(["image", "inspect", "--format", "{{.Id}}", TEST_IMAGE])).stdout.trim();
-    m.testImage = `${TEST_IMAGE} ${image}`;
+    if (APP === "nginx") await ensureFastImage();
+    const image = (await docker(["image", "inspect", "--format", "{{.Id}}", APP_IMAGE])).stdout.trim();
+    m.testImage = `${APP_IMAGE} ${image}`;
     const cycles: CycleResult[] = [];
-    for (const mode of ["state", "reload"] as const) {
+    for (const mode of ["lua", "state", "reload"] as const) {
         cycles.push(await runCycle(mode));
     }
     const baseline = await runBaseline();

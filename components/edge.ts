@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
 import type { EdgeConfig, PortalConfig } from "../lib/config";
 import { EDGE, EDGE_SCOPE, edgeRoute, renderEdgeSite, renderEdgeUpstreams } from "../lib/edgeRoutes";
-import { routeMode, routerFile, type RouteFile } from "../lib/routeModes";
+import { hasRouter, routeMode, routerFile, type RouteFile } from "../lib/routeModes";
 import type { Track } from "../lib/tracks";
 import { Host } from "./host";
 import { publishRoute, publishStaticFiles } from "./routing";
@@ -47,7 +47,7 @@ export class Edge extends Host {
         }
         const files: RouteFile[] = [
             { file: `${EDGE}-upstreams.conf`, content: renderEdgeUpstreams(config, this.args.tracks) },
-            ...(mode === "state" ? [routerFile(config, this.home)] : []),
+            ...(hasRouter(mode) ? [routerFile(config, this.home)] : []),
             { file: `${EDGE}-site.conf`, content: renderEdgeSite(edge, mode) },
         ];
         const staticFiles = publishStaticFiles(this, files, { parent: this, dependsOn: ready });

@@ -3,6 +3,7 @@
 
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import * as cmd from "../lib/commands";
 import type { Color, PortalConfig } from "../lib/config";
 import { liveNotice, migrationRuns, preparedNotice, stageOf, type Stage } from "../lib/rollout";
@@ -86,6 +87,19 @@ export class Portal extends pulumi.ComponentResource {
                 { parent: this },
             );
 
+            // Sticky canaries: one salt per release of the track, so each release draws its own
+            // cohort of clients. A change of keepers replaces the RandomId (a new value);
+            // @pulumi/random@4.21.2 randomId.d.ts: "keepers: Arbitrary map of values that, when
+            // changed, will trigger recreation of resource". The canaried color is the passive one.
+            const salt =
+                config.nginx.canary.mode === "sticky"
+                    ? new random.RandomId(
+                          `${name}-${trackScoped(track, "canary-salt")}`,
+                          { byteLength: 8, keepers: { color: release.passive, tag: release.tags[release.passive] ?? "" } },
+                          { parent: this },
+                      ).hex
+                    : undefined;
+
             // The live color's migration first, so a fresh stack migrates in release order.
             const migrations: Partial<Record<Color, pulumi.Resource>> = {};
             const runs = migrationRuns(config, track).sort((a, b) => Number(b.color === release.live) - Number(a.color === release.live));
@@ -105,6 +119,7 @@ export class Portal extends pulumi.ComponentResource {
             for (const server of servers) {
                 const deployed = server.deployTrack(track, {
                     stamp: stamp.stdout,
+                    canarySalt: salt,
                     migrations,
                     envs: env.envs,
                     envLines: env.envFile,

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
 import { routeMode } from "../lib/routeModes";
-import type { LiveRoute } from "../lib/rollout";
+import { withSalt, type LiveRoute } from "../lib/rollout";
 import { trackScoped, type Track } from "../lib/tracks";
 import type { Color } from "../lib/config";
 import { publishRoute } from "./routing";
@@ -17,6 +17,8 @@ export interface PromotionArgs {
     server: Server;
     track: Track;
     route: LiveRoute;
+    /** Sticky canaries: the release's salt, rendered into the live route. */
+    salt?: pulumi.Output<string>;
     /** The live color's own health wait, and the canary color's when a canary is routed. */
     healthy: pulumi.Resource[];
     /** The upstreams file and the compose file of this release. */
@@ -46,7 +48,11 @@ export class Promotion extends pulumi.ComponentResource {
             parent: this,
             dependsOn: [recheck, ...args.after],
         });
-        const live = publishRoute(server, scoped("route-live"), routeMode(config.nginx.mode).live(route, track), {
+        const mode = routeMode(config.nginx.mode);
+        const rendered = mode.live(route, track);
+        const salted = args.salt !== undefined && route.canary?.mode === "sticky";
+        const content = salted ? args.salt!.apply((salt) => mode.live(withSalt(route, salt), track).content) : rendered.content;
+        const live = publishRoute(server, scoped("route-live"), { file: rendered.file, content }, {
             parent: this,
             dependsOn: [recheck, symlink, ...args.after, ...args.healthy],
         });

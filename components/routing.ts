@@ -19,7 +19,7 @@ import type { CommandStep } from "./target";
 const LOCAL_NGINX_GRACE_SECONDS = 10;
 
 /** A step that publishes one live or passive route file on a host. */
-export function publishRoute(host: Host, suffix: string, route: RouteFile, opts: { parent: pulumi.Resource; dependsOn: pulumi.Resource[] }): CommandStep {
+export function publishRoute(host: Host, suffix: string, route: { file: string; content: pulumi.Input<string> }, opts: { parent: pulumi.Resource; dependsOn: pulumi.Resource[] }): CommandStep {
     const create = routeMode(host.config.nginx.mode).publishRoute(host.config, host.home, route.file);
     return host.step(suffix, { create, stdin: route.content }, opts);
 }

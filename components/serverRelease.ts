@@ -19,6 +19,8 @@ import { Workers } from "./workers";
 export interface ServerReleaseArgs {
     /** Another track: the main track's static nginx files on this server, which its own wait for. */
     mainStaticFiles?: pulumi.Resource;
+    /** Sticky canaries: the track's per-release salt (hex), hashed before each client key. */
+    canarySalt?: pulumi.Output<string>;
     /** The track's release date stamp (stdout of its stamp step). */
     stamp: pulumi.Output<string>;
     /** Per color of the track: the migration every server's container of that color waits for. */
@@ -96,7 +98,7 @@ export function deployTrack(server: Server, track: Track, args: ServerReleaseArg
     }
     const promotion = new Promotion(
         `${name}-${scoped("promotion")}`,
-        { server, track, route: live, healthy, after: [routing.staticFiles, compose], recheckSeconds: RECHECK_SECONDS },
+        { server, track, route: live, salt: args.canarySalt, healthy, after: [routing.staticFiles, compose], recheckSeconds: RECHECK_SECONDS },
         { parent: server },
     );
 

@@ -3,6 +3,7 @@
 // Secrets never go into a command: they travel on stdin or in the environment.
 
 import type { Color, NginxControl } from "./config";
+import type { RouteModeName } from "./routeModes";
 import { ShellCommand } from "./shell";
 
 /** Where the server-side scripts live on a target, e.g. /srv/portal/scripts. */
@@ -19,7 +20,7 @@ export interface PreflightArgs {
     dirs: readonly string[];
     confDir: string;
     nginxRoot: string;
-    mode: "state" | "reload";
+    mode: RouteModeName;
     test: string;
     reload: string;
     minFreeMb: number;
@@ -132,4 +133,9 @@ export function initRoutes(home: string, confDir: string, track?: string): Shell
 /** Atomically replaces a routing state file (content on stdin); no nginx reload. */
 export function switchState(dir: string, file: string): ShellCommand {
     return script(dir, "switch-state.sh", [file]);
+}
+
+/** Lua mode: switch-state.sh, then nginx re-reads the route over its control socket and answers it back. */
+export function switchLua(dir: string, file: string, socket: string): ShellCommand {
+    return script(dir, "switch-lua.sh", [file, socket]);
 }

@@ -6,6 +6,7 @@ import { ConfigError, Problems } from "./configError";
 import type { RouteModeName } from "./routeModes";
 import * as rules from "./configRules";
 import { SECRET_KEYS, checkSecrets, type SecretStorage } from "./secretConfig";
+import { CONTROL_SOCKET, MAX_SOCKET_PATH, controlSocket } from "./luaRoutes";
 
 /** The main track's colors; other tracks name their own pair (e.g. red/black). */
 export const COLORS = ["blue", "green"] as const;
@@ -118,8 +119,10 @@ export interface NginxControl {
 }
 
 export interface NginxConfig extends NginxControl {
-    /** `state`: reload-free switches through the njs router; `reload`: include files + nginx reload. */
+    /** `state`: reload-free through the njs router; `lua`: reload-free through the LuaJIT router; `reload`: include files + nginx reload. */
     mode: RouteModeName;
+    /** Idle keep-alive connections per upstream and nginx worker (servers' colors and the edge's tracks). */
+    keepalive: number;
     confDir: string;
     /** The nginx configuration tree the preflight searches for the include line and load_module. */
     configRoot: string;
@@ -244,8 +247,11 @@ export function validateConfig(raw: RawConfig, storage?: SecretStorage): PortalC
     if (config.target === "local" && config.servers.length > 1) {
         p.add("servers", `lists ${config.servers.length} servers with target local; allowed: one server (the local target is this machine's one Docker engine)`);
     }
-    if (config.target === "local" && p.clean("nginx.mode") && config.nginx.mode === "state") {
-        p.add("nginx.mode", `is state with target local; allowed: reload (the local nginx container does not load the njs module)`);
+    if (config.target === "local" && p.clean("nginx.mode") && config.nginx.mode !== "reload") {
+        p.add("nginx.mode", `is ${config.nginx.mode} with target local; allowed: reload (the local nginx container loads neither the njs nor the lua module)`);
+    }
+    if (config.nginx.mode === "lua" && p.clean("nginx.confDir") && controlSocket(config.nginx.confDir).length > MAX_SOCKET_PATH) {
+        p.add("nginx.confDir", `is too long for lua mode's control socket ${controlSocket(config.nginx.confDir)}; allowed: a path of at most ${MAX_SOCKET_PATH - CONTROL_SOCKET.length - 1} characters`);
     }
     p.throwIfAny();
     return config;

@@ -20,6 +20,7 @@ import type {
     WorkerConfig,
 } from "./config";
 import type { Problems } from "./configError";
+import { DEFAULT_KEEPALIVE } from "./nginxRoutes";
 import * as pattern from "./patterns";
 
 /** The default switching mode: see the README's measurements for why. */
@@ -398,10 +399,11 @@ export function workers(p: Problems, value: unknown, defaultGrace: number): Reco
 }
 
 export function nginx(p: Problems, value: unknown): NginxConfig {
-    const n = object(p, "nginx", value, ["mode", "confDir", "configRoot", "test", "reload", "pidFile", "errorLog", "reloadTimeoutSeconds", "canary", "site", "image"], false);
+    const n = object(p, "nginx", value, ["mode", "confDir", "configRoot", "test", "reload", "pidFile", "errorLog", "reloadTimeoutSeconds", "canary", "site", "image", "keepalive"], false);
     const allowedCommand = "plain words of letters, digits and _ . / = : @ - separated by single spaces, e.g. 'sudo nginx -s reload'";
     return {
-        mode: n.mode === undefined ? DEFAULT_ROUTE_MODE : oneOf(p, "nginx.mode", n.mode, ["state", "reload"] as const),
+        mode: n.mode === undefined ? DEFAULT_ROUTE_MODE : oneOf(p, "nginx.mode", n.mode, ["state", "reload", "lua"] as const),
+        keepalive: n.keepalive === undefined ? DEFAULT_KEEPALIVE : integer(p, "nginx.keepalive", n.keepalive, 1, 4096),
         confDir: n.confDir === undefined ? "/etc/nginx/portal" : absolutePath(p, "nginx.confDir", n.confDir),
         configRoot: n.configRoot === undefined ? "/etc/nginx" : absolutePath(p, "nginx.configRoot", n.configRoot),
         test: n.test === undefined ? "nginx -t" : matching(p, "nginx.test", n.test, pattern.COMMAND_WORDS, allowedCommand),

@@ -5,6 +5,7 @@
 // track alone, for testing.
 
 import type { EdgeConfig, PortalConfig } from "./config";
+import { luaRouteLine, routeKey } from "./luaRoutes";
 import { liveVariable, renderListener, upstreamName } from "./nginxRoutes";
 import type { RouteModeName } from "./routeModes";
 import type { LiveRoute } from "./rollout";
@@ -26,7 +27,7 @@ export function edgeTracks(tracks: Track[]): Track[] {
 export function renderEdgeUpstreams(config: PortalConfig, tracks: Track[]): string {
     const blocks = edgeTracks(tracks).map((track) => {
         const servers = config.servers.map((s) => `    server ${s.host}:${track.site!.live} max_fails=3 fail_timeout=10s;\n`).join("");
-        return `upstream ${upstreamName(track.name, EDGE)} {\n${servers}    keepalive 32;\n}\n`;
+        return `upstream ${upstreamName(track.name, EDGE)} {\n${servers}    keepalive ${config.nginx.keepalive};\n}\n`;
     });
     return HEADER + blocks.join("");
 }
@@ -46,7 +47,12 @@ export function edgeRoute(config: PortalConfig, edge: EdgeConfig): LiveRoute {
 /** The public listener follows the split; one listener per track in edge.trackPorts reaches that track alone. */
 export function renderEdgeSite(edge: EdgeConfig, mode: RouteModeName): string {
     const { address, port } = edge.listen;
-    const publicListener = mode === "state" ? renderListener(address, port, liveVariable(), EDGE) : renderListener(address, port, liveVariable(EDGE));
+    const publicListener =
+        mode === "state"
+            ? renderListener(address, port, liveVariable(), EDGE)
+            : mode === "lua"
+              ? renderListener(address, port, liveVariable(EDGE), undefined, luaRouteLine(liveVariable(EDGE), routeKey(EDGE, "live"), EDGE))
+              : renderListener(address, port, liveVariable(EDGE));
     const trackListeners = Object.entries(edge.trackPorts).map(([track, trackPort]) => renderListener(address, trackPort, upstreamName(track, EDGE)));
     return HEADER + publicListener + trackListeners.join("");
 }

@@ -5,6 +5,7 @@
 // rollback and canary changes rewrite live.conf only.
 
 import { COLORS, type AppConfig, type Color } from "./config";
+import { luaRouteLine, routeKey } from "./luaRoutes";
 import type { CanarySplit, LiveRoute, PassiveRoute } from "./rollout";
 
 export const UPSTREAMS_FILE = "upstreams.conf";
@@ -29,9 +30,16 @@ export function passiveVariable(prefix = MAIN_PREFIX): string {
 }
 
 /** One upstream per color; `ports` in the colors' order (default: the main track's blue and green). */
-export function renderUpstreams(app: AppConfig, ports: Record<Color, number> = pick(app.hostPorts, COLORS), prefix = MAIN_PREFIX): string {
+/**
+ * Idle keep-alive connections each nginx worker keeps per upstream (`portal:nginx.keepalive`).
+ * 64, measured (README, `npm run bench:proxy`): with 32 clients a pool of 16 overflows and
+ * nginx opens a new upstream connection for a quarter of the requests.
+ */
+export const DEFAULT_KEEPALIVE = 64;
+
+export function renderUpstreams(app: AppConfig, ports: Record<Color, number> = pick(app.hostPorts, COLORS), prefix = MAIN_PREFIX, keepalive = DEFAULT_KEEPALIVE): string {
     const blocks = Object.entries(ports).map(
-        ([color, port]) => `upstream ${upstreamName(color, prefix)} {\n    server ${app.upstreamHost}:${port} max_fails=0;\n    keepalive 16;\n}\n`,
+        ([color, port]) => `upstream ${upstreamName(color, prefix)} {\n    server ${app.upstreamHost}:${port} max_fails=0;\n    keepalive ${keepalive};\n}\n`,
     );
     return HEADER + blocks.join("");
 }
@@ -58,7 +66,8 @@ function splitRoute(variable: string, live: Color, canary: CanarySplit, prefix: 
     if (canary.mode === "sticky") {
         // A client keeps its side: hash its cookie, or its address when it has none.
         keyMap = `map $cookie_${canary.cookie} $${prefix}_client_key {\n    "" $remote_addr;\n    default $cookie_${canary.cookie};\n}\n`;
-        key = `\${${prefix}_client_key}`;
+        // The release's salt first: each release hashes its clients afresh.
+        key = `${canary.salt ?? ""}\${${prefix}_client_key}`;
     }
     return (
         keyMap +
@@ -86,11 +95,13 @@ export interface SiteRouting {
     prefix: string;
     /** State mode: the track the njs router reads (`set $portal_track <name>;`); none for the main track. */
     stateTrack?: string;
+    /** Lua mode: each listener sets its variable with set_by_lua from the track's routes (main: none). */
+    lua?: { track?: string };
 }
 
 /** One nginx listener proxying with keep-alive to `target` (a variable or an upstream name). */
-export function renderListener(address: string, port: number, target: string, stateTrack?: string): string {
-    const select = stateTrack ? `    set $portal_track ${stateTrack};\n` : "";
+export function renderListener(address: string, port: number, target: string, stateTrack?: string, luaLine?: string): string {
+    const select = (stateTrack ? `    set $portal_track ${stateTrack};\n` : "") + (luaLine ? `    ${luaLine}\n` : "");
     return (
         `server {\n    listen ${address}:${port};\n${select}    location / {\n        proxy_pass http://${target};\n` +
         `        proxy_http_version 1.1;\n        proxy_set_header Connection "";\n        proxy_set_header Host $host;\n` +
@@ -100,9 +111,12 @@ export function renderListener(address: string, port: number, target: string, st
 
 /** One listener per upstream; proxies with keep-alive to the colors. */
 export function renderSite(site: { address: string; live: number; passive: number }, routing: SiteRouting = { prefix: MAIN_PREFIX }): string {
+    const lua = routing.lua;
+    const line = (variable: string, name: "live" | "passive") =>
+        lua ? luaRouteLine(variable, routeKey(lua.track, name), lua.track ?? MAIN_PREFIX) : undefined;
     return (
         HEADER +
-        renderListener(site.address, site.live, liveVariable(routing.prefix), routing.stateTrack) +
-        renderListener(site.address, site.passive, passiveVariable(routing.prefix), routing.stateTrack)
+        renderListener(site.address, site.live, liveVariable(routing.prefix), routing.stateTrack, line(liveVariable(routing.prefix), "live")) +
+        renderListener(site.address, site.passive, passiveVariable(routing.prefix), routing.stateTrack, line(passiveVariable(routing.prefix), "passive"))
     );
 }

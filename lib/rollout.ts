@@ -74,6 +74,19 @@ export interface CanarySplit {
     percent: number;
     mode: SplitMode;
     cookie: string;
+    /**
+     * Sticky mode: hex prepended to the client key before hashing, one per release (a
+     * random.RandomId keyed on the canaried color and tag), so each release draws its own
+     * cohort. None: the key alone (the same clients meet every release first).
+     */
+    salt?: string;
+}
+
+/** The live route with `salt` on its sticky canary (a request-mode canary or none is left as is). */
+export function withSalt(route: LiveRoute, salt: string): LiveRoute {
+    if (!route.canary || route.canary.mode !== "sticky") return route;
+    if (!/^[0-9a-f]{1,64}$/.test(salt)) throw new Error(`a canary salt is 1 to 64 lowercase hex digits, not ${JSON.stringify(salt)}`);
+    return { ...route, canary: { ...route.canary, salt } };
 }
 
 /** Where the live upstream sends traffic: its color, and a canary share to the passive color. */
@@ -205,6 +218,7 @@ export const SCRIPT_NAMES = [
     "prune",
     "record-live",
     "run-migrations",
+    "switch-lua",
     "switch-route",
     "switch-state",
     "wait-healthy",

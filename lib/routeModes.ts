@@ -1,7 +1,9 @@
-// The two ways a switch reaches nginx. `reload`: the live/passive include files are
+// The three ways a switch reaches nginx. `reload`: the live/passive include files are
 // rewritten and nginx is tested and reloaded. `state`: nginx config is static and the
-// switch renames a state file that the njs router reads per request. Both keep the diff
-// semantics: prepare writes only the passive file, deploy/rollback/canary only the live one.
+// switch renames a state file that the njs router reads per request. `lua`: the same state
+// files, held by nginx in a shared dictionary (LuaJIT router) and re-read when the switch
+// asks over a control socket. All keep the diff semantics: prepare writes only the passive
+// file, deploy/rollback/canary only the live one.
 
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -11,10 +13,13 @@ import type { PortalConfig } from "./config";
 import * as reload from "./nginxRoutes";
 import type { LiveRoute, PassiveRoute } from "./rollout";
 import type { ShellCommand } from "./shell";
+import * as lua from "./luaRoutes";
 import * as state from "./stateRoutes";
 import { nginxPrefix, trackScoped, type RouteScope, type Track } from "./tracks";
 
-export type RouteModeName = "reload" | "state";
+export type RouteModeName = "reload" | "state" | "lua";
+
+export const ROUTE_MODES: readonly RouteModeName[] = ["state", "reload", "lua"];
 
 export interface RouteFile {
     file: string;
@@ -38,20 +43,28 @@ export function publishStaticFile(config: PortalConfig, home: string, file: stri
     return cmd.switchRoute(home, `${config.nginx.confDir}/${file}`, config.nginx);
 }
 
-/** The sha256 of the router script the program uploads (scripts/portal-router.js of this checkout). */
-export function routerScriptSha256(): string {
-    const script = path.join(__dirname, "..", "scripts", state.ROUTER_SCRIPT);
-    return createHash("sha256").update(fs.readFileSync(script)).digest("hex");
+/** The sha256 of a router script the program uploads (scripts/<file> of this checkout). */
+export function routerScriptSha256(file: string): string {
+    return createHash("sha256").update(fs.readFileSync(path.join(__dirname, "..", "scripts", file))).digest("hex");
 }
 
-/** router.conf: loads the njs router from `home`/scripts; one per host, shared by all tracks; names the router's hash. */
+/**
+ * router.conf: loads the njs (state) or LuaJIT (lua) router from `home`/scripts; one per host,
+ * shared by all tracks; names the router's hash, so a new router script changes this file and
+ * its publish step reloads nginx (the upload alone reloads nothing).
+ */
 export function routerFile(config: PortalConfig, home: string): RouteFile {
-    return { file: state.ROUTER_FILE, content: state.renderRouterConf(config.nginx.confDir, cmd.scriptsDir(home), routerScriptSha256()) };
+    const { confDir, mode } = config.nginx;
+    const content =
+        mode === "lua"
+            ? lua.renderLuaRouterConf(confDir, cmd.scriptsDir(home), routerScriptSha256(lua.LUA_ROUTER_SCRIPT))
+            : state.renderRouterConf(confDir, cmd.scriptsDir(home), routerScriptSha256(state.ROUTER_SCRIPT));
+    return { file: state.ROUTER_FILE, content };
 }
 
 function upstreams(config: PortalConfig, track: Track): RouteFile {
     const ports = Object.fromEntries(track.colors.map((c) => [c, track.hostPorts[c]]));
-    return { file: trackScoped(track, reload.UPSTREAMS_FILE), content: reload.renderUpstreams(config.app, ports, nginxPrefix(track)) };
+    return { file: trackScoped(track, reload.UPSTREAMS_FILE), content: reload.renderUpstreams(config.app, ports, nginxPrefix(track), config.nginx.keepalive) };
 }
 
 function siteFiles(track: Track, routing: reload.SiteRouting): RouteFile[] {
@@ -77,7 +90,25 @@ const stateMode: RouteMode = {
     publishRoute: (config, home, file) => cmd.switchState(home, `${config.nginx.confDir}/${file}`),
 };
 
+const luaMode: RouteMode = {
+    staticFiles: (config, track) => [
+        upstreams(config, track),
+        ...(track.main ? [routerFile(config, config.dir)] : []),
+        // Each listener sets its variables from its own track's routes (set_by_lua).
+        ...siteFiles(track, { prefix: nginxPrefix(track), lua: { track: track.main ? undefined : track.name } }),
+    ],
+    // The state mode's files and grammar; only the publishing differs.
+    live: stateMode.live,
+    passive: stateMode.passive,
+    publishRoute: (config, home, file) => cmd.switchLua(home, `${config.nginx.confDir}/${file}`, lua.controlSocket(config.nginx.confDir)),
+};
+
 export function routeMode(name: RouteModeName): RouteMode {
-    return name === "state" ? stateMode : reloadMode;
+    return name === "state" ? stateMode : name === "lua" ? luaMode : reloadMode;
+}
+
+/** Whether the mode's router is a static file of the main track (state and lua). */
+export function hasRouter(name: RouteModeName): boolean {
+    return name !== "reload";
 }
 

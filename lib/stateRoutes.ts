@@ -22,6 +22,8 @@ export interface CanaryState {
     basisPoints: number;
     sticky: boolean;
     cookie: string;
+    /** Sticky only: the release's salt, hashed before the client key. */
+    salt?: string;
 }
 
 export interface RouteState {
@@ -30,7 +32,9 @@ export interface RouteState {
 }
 
 function canaryState(canary: CanarySplit, prefix: string): CanaryState {
-    return { upstream: upstreamName(canary.color, prefix), basisPoints: basisPoints(canary.percent), sticky: canary.mode === "sticky", cookie: canary.cookie };
+    const state: CanaryState = { upstream: upstreamName(canary.color, prefix), basisPoints: basisPoints(canary.percent), sticky: canary.mode === "sticky", cookie: canary.cookie };
+    if (state.sticky && canary.salt) state.salt = canary.salt;
+    return state;
 }
 
 /** The upstream names carry the track's prefix; the router only proxies to names with it. */

@@ -51,12 +51,21 @@ function mockOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unkn
     if (args.type === "command:local:Command" && args.name.endsWith("release-stamp")) {
         state.stdout = "20200807-101500\n";
     }
+    if (args.type === "random:index/randomId:RandomId") {
+        // Like the provider, a new value whenever the keepers change (here: derived from them).
+        state.hex = mockRandomHex(args.inputs.keepers, Number(args.inputs.byteLength ?? 8));
+    }
     if (args.type === "docker:index/remoteImage:RemoteImage") {
         // Per resource (the engine model tells outputs apart by value), and new with every new image name.
         state.imageId = `sha256:${digest([args.name, args.inputs.name])}`;
         state.repoDigest = `${args.inputs.name}@sha256:mock`;
     }
     return state;
+}
+
+/** The mock RandomId's hex: derived from its keepers, so it changes exactly when they do. */
+export function mockRandomHex(keepers: unknown, byteLength: number): string {
+    return digest({ keepers }).slice(0, 2 * byteLength);
 }
 
 function digest(value: unknown): string {

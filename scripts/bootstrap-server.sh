@@ -10,7 +10,8 @@
 #                        default /srv/portal)
 #   --conf-dir DIR       portal:nginx.confDir (default /etc/nginx/portal)
 #   --nginx-root DIR     the nginx configuration tree (portal:nginx.configRoot; default /etc/nginx)
-#   --mode state|reload  portal:nginx.mode (default state: njs is enabled)
+#   --mode state|lua|reload  portal:nginx.mode (default state: njs is enabled; lua: Debian's
+#                        libnginx-mod-http-lua, which enables itself)
 #   --test WORDS         portal:nginx.test (default 'sudo nginx -t')
 #   --reload WORDS       portal:nginx.reload (default 'sudo nginx -s reload')
 #   --sudoers FILE       where the NOPASSWD rule goes (default /etc/sudoers.d/portal-<user>)
@@ -59,7 +60,7 @@ while [[ "$#" -gt 0 ]]; do
 done
 [[ "${#dirs[@]}" -gt 0 ]] || dirs=(/srv/portal)
 [[ "$user" =~ ^[a-z_][a-z0-9_-]{0,31}$ ]] || die "--user $user is not a valid user name"
-[[ "$mode" == "state" || "$mode" == "reload" ]] || die "--mode must be state or reload"
+[[ "$mode" == "state" || "$mode" == "lua" || "$mode" == "reload" ]] || die "--mode must be state, lua or reload"
 for d in "${dirs[@]}" "$conf_dir" "$nginx_root"; do
   [[ "$d" == /* && "$d" != *[[:space:]]* ]] || die "$d: directories must be absolute paths without spaces"
 done
@@ -73,6 +74,7 @@ readonly NJS_SO=/usr/lib/nginx/modules/ngx_http_js_module.so
 packages=(nginx curl util-linux sudo)
 [[ "$docker_host" -eq 0 ]] || packages+=(docker.io)
 [[ "$mode" != "state" ]] || packages+=(libnginx-mod-http-js)
+[[ "$mode" != "lua" ]] || packages+=(libnginx-mod-http-lua)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
@@ -175,6 +177,9 @@ if [[ "$mode" == "state" ]] && ! has_line '^load_module [^ ]*ngx_http_js_module\
   install -d -m 0755 "$nginx_root/modules-enabled"
   printf 'load_module %s;\n' "$NJS_SO" >"$nginx_root/modules-enabled/50-portal-njs.conf"
   log "njs enabled: $nginx_root/modules-enabled/50-portal-njs.conf"
+fi
+if [[ "$mode" == "lua" ]] && ! has_line '^load_module [^ ]*ngx_http_lua_module\.so;$'; then
+  die "nginx does not load ngx_http_lua_module: Debian's libnginx-mod-http-lua enables it in $nginx_root/modules-enabled; reinstall it, or add its load_module lines by hand"
 fi
 if ! has_line "^include $conf_dir/\*\.conf;$"; then
   has_line "^include $nginx_root/conf\.d/\*\.conf;$" ||

@@ -49,7 +49,8 @@ function hash(text) {
 function bucket(r, canary) {
     if (canary.sticky) {
         var key = r.variables['cookie_' + canary.cookie] || r.remoteAddress;
-        return hash(key) % BUCKETS;
+        // The release's salt (hex) first: each release draws its own cohort.
+        return hash((typeof canary.salt === 'string' ? canary.salt : '') + key) % BUCKETS;
     }
     return Math.floor(Math.random() * BUCKETS);
 }

@@ -5,12 +5,13 @@
 # Prints one line per missing thing and exits 1 if anything is missing.
 #
 # usage: preflight.sh --dir DIR [--dir DIR...] --conf-dir DIR --nginx-root DIR
-#                     --mode state|reload --test WORDS --reload WORDS
+#                     --mode state|lua|reload --test WORDS --reload WORDS
 #                     [--min-free-mb N] [--no-docker]
 #   --dir         a directory the ssh user must be able to write (the server dir, track dirs)
 #   --conf-dir    nginx.confDir: writable, and included by nginx (`include DIR/*.conf;`)
 #   --nginx-root  the nginx configuration tree searched for that include (and load_module)
 #   --mode state  nginx must load ngx_http_js_module (the njs router)
+#   --mode lua    nginx must load ngx_http_lua_module (the LuaJIT router)
 #   --test/--reload  nginx.test / nginx.reload, plain words; with `sudo` first, `sudo -n -l`
 #                 must allow them without a password
 #   --min-free-mb free space needed where Docker keeps its images (default 2048)
@@ -19,7 +20,7 @@ set -euo pipefail
 
 readonly PROG="preflight"
 usage() {
-  printf '%s: usage: preflight.sh --dir DIR... --conf-dir DIR --nginx-root DIR --mode state|reload --test WORDS --reload WORDS [--min-free-mb N] [--no-docker]\n' "$PROG" >&2
+  printf '%s: usage: preflight.sh --dir DIR... --conf-dir DIR --nginx-root DIR --mode state|lua|reload --test WORDS --reload WORDS [--min-free-mb N] [--no-docker]\n' "$PROG" >&2
   exit 2
 }
 
@@ -45,7 +46,7 @@ while [[ "$#" -gt 0 ]]; do
   esac
 done
 [[ "${#dirs[@]}" -gt 0 && "$conf_dir" == /* && "$nginx_root" == /* && -n "$test_words" && -n "$reload_words" ]] || usage
-[[ "$mode" == "state" || "$mode" == "reload" ]] || usage
+[[ "$mode" == "state" || "$mode" == "lua" || "$mode" == "reload" ]] || usage
 
 user="$(id -un)"
 problems=0
@@ -105,18 +106,24 @@ else
   if ! grep -Fxq -- "include $conf_dir/*.conf;" <<<"$lines"; then
     missing "nginx" "no 'include $conf_dir/*.conf;' in the http block of the configuration in $nginx_root"
   fi
-  if [[ "$mode" == "state" ]]; then
-    module="$(grep -E '^load_module [^ ]*ngx_http_js_module\.so;$' <<<"$lines" | head -n 1 || true)"
+  # need_module WHAT MODULE PACKAGE: nginx loads MODULE (an existing file) for this mode's router.
+  need_module() {
+    local what="$1" name="$2" package="$3" module so
+    module="$(grep -E "^load_module [^ ]*${name//./\\.};\$" <<<"$lines" | head -n 1 || true)"
     if [[ -z "$module" ]]; then
-      missing "njs" "nginx does not load ngx_http_js_module, which state mode needs (apt-get install libnginx-mod-http-js, or portal:nginx.mode reload)"
-    else
-      so="${module#load_module }"
-      so="${so%;}"
-      if [[ "$so" == /* && ! -f "$so" ]]; then
-        missing "njs" "nginx loads $so, which does not exist (apt-get install libnginx-mod-http-js)"
-      fi
+      missing "$what" "nginx does not load ${name%.so}, which $mode mode needs (apt-get install $package, or portal:nginx.mode reload)"
+      return
     fi
-  fi
+    so="${module#load_module }"
+    so="${so%;}"
+    if [[ "$so" == /* && ! -f "$so" ]]; then
+      missing "$what" "nginx loads $so, which does not exist (apt-get install $package)"
+    fi
+  }
+  case "$mode" in
+    state) need_module "njs" "ngx_http_js_module.so" "libnginx-mod-http-js" ;;
+    lua) need_module "lua" "ngx_http_lua_module.so" "libnginx-mod-http-lua" ;;
+  esac
 fi
 
 # 5. The test and reload commands run without a password prompt (the steps have no terminal).

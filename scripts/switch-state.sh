@@ -32,7 +32,7 @@ cat >"$tmp"
 # garbled state is refused here: the router would answer 502 for it, and there is no
 # `nginx -t` in this mode to catch it.
 name='"[a-z][a-z0-9_]*"'
-canary="\\{\"upstream\":$name,\"basisPoints\":[0-9]{1,5},\"sticky\":(true|false),\"cookie\":\"[A-Za-z_][A-Za-z0-9_]*\"\\}"
+canary="\\{\"upstream\":$name,\"basisPoints\":[0-9]{1,5},\"sticky\":(true|false),\"cookie\":\"[A-Za-z_][A-Za-z0-9_]*\"(,\"salt\":\"[0-9a-f]{1,64}\")?\\}"
 grammar="^\\{\"upstream\":$name(,\"canary\":$canary)?\\}$"
 content="$(cat -- "$tmp")"
 if [[ "$(wc -l <"$tmp")" -gt 1 || ! "$content" =~ $grammar ]]; then

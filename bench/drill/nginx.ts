@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { NginxControl } from "../../lib/config";
-import { NJS_MODULE, startOnFreePort } from "../../test/support/nginx";
+import { moduleLines, startOnFreePort } from "../../test/support/nginx";
 import { makeTempDir, sleep } from "../../test/support/run";
 
 export interface DrillNginx {
@@ -35,6 +35,7 @@ export interface DrillNginx {
 
 export interface DrillNginxOptions {
     njs: boolean;
+    lua?: boolean;
     workerProcesses?: string;
     workerConnections?: number;
 }
@@ -49,7 +50,7 @@ export async function startDrillNginx(opts: DrillNginxOptions): Promise<DrillNgi
     const errorLog = p("error.log");
     const { port: statusPort, proc } = await startOnFreePort(prefix, confFile, errorLog, (statusPort) =>
         [
-            ...(opts.njs ? [`load_module ${NJS_MODULE};`] : []),
+            ...moduleLines(opts),
             "daemon off;",
             "master_process on;",
             `worker_processes ${opts.workerProcesses ?? "auto"};`,

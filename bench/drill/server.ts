@@ -53,6 +53,8 @@ export interface DrillServerOptions {
     clock: () => number;
     /** Unique prefix for container names. */
     namePrefix: string;
+    /** portal:nginx.keepalive (default: the program's). */
+    keepalive?: number;
 }
 
 export class DrillServer {
@@ -85,6 +87,7 @@ export class DrillServer {
                 reloadTimeoutSeconds: opts.nginx.reloadTimeoutSeconds,
                 canary: { mode: "request" },
                 site: { address: "127.0.0.1", live: opts.site.live, passive: opts.site.passive },
+                ...(opts.keepalive === undefined ? {} : { keepalive: opts.keepalive }),
             },
             dir: this.dir,
             target: "ssh",

@@ -56,6 +56,16 @@ const CASES: { name: string; edit: Edit; key: string; allowed: RegExp }[] = [
     { name: "port out of range", edit: (r) => (r.ssh.port = 70000), key: "portal:ssh.port", allowed: /integer from 1 to 65535/ },
     { name: "canary mode unknown", edit: (r) => (r.nginx.canary.mode = "random"), key: "portal:nginx.canary.mode", allowed: /allowed: request, sticky/ },
     { name: "state mode on the local target", edit: (r) => Object.assign(r, { target: "local" }), key: "portal:nginx.mode", allowed: /allowed: reload/ },
+    { name: "lua mode on the local target", edit: (r) => Object.assign(r, { target: "local", nginx: { ...r.nginx, mode: "lua" } }), key: "portal:nginx.mode", allowed: /is lua with target local; allowed: reload/ },
+    { name: "unknown switching mode", edit: (r) => (r.nginx.mode = "haproxy"), key: "portal:nginx.mode", allowed: /allowed: state, reload, lua/ },
+    { name: "keep-alive pool of 0", edit: (r) => (r.nginx.keepalive = 0), key: "portal:nginx.keepalive", allowed: /integer from 1 to 4096/ },
+    { name: "keep-alive pool that is not an integer", edit: (r) => (r.nginx.keepalive = "64; include /x"), key: "portal:nginx.keepalive", allowed: /integer from 1 to 4096/ },
+    {
+        name: "lua mode with a confDir too long for the control socket",
+        edit: (r) => Object.assign(r.nginx, { mode: "lua", confDir: `/etc/${"n".repeat(100)}` }),
+        key: "portal:nginx.confDir",
+        allowed: /too long for lua mode's control socket .*router\.sock; allowed: a path of at most 95 characters/,
+    },
     { name: "env value with a newline", edit: (r) => (r.app.env.X = "a\nb"), key: "portal:app.env.X", allowed: /without newline/ },
 ];
 
@@ -84,11 +94,21 @@ describe("config validation", () => {
         assert.equal(config.app.upstreamHost, "127.0.0.1");
         assert.deepEqual(config.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
         assert.deepEqual(config.nginx.canary, { mode: "sticky", cookie: "portal_client" });
+        assert.equal(config.nginx.mode, "state");
+        assert.equal(config.nginx.keepalive, 64);
         for (const stack of ["staging", "local"]) {
             const raw: RawConfig = {};
             for (const [key, value] of Object.entries(loadStack(stack))) raw[key.replace(/^portal:/, "")] = value;
             assert.doesNotThrow(() => validateConfig(raw), stack);
         }
+    });
+
+    it("accepts lua mode and a keep-alive pool", () => {
+        const raw = production();
+        Object.assign(raw.nginx as object, { mode: "lua", keepalive: "128" });
+        const config = validateConfig(raw);
+        assert.equal(config.nginx.mode, "lua");
+        assert.equal(config.nginx.keepalive, 128);
     });
 
     it("accepts a canary with two decimals and numeric strings from `pulumi config set --path`", () => {

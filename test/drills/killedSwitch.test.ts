@@ -37,7 +37,7 @@ ${before}
 # SIGKILL the switch script's whole process group; refuse any other group.
 read -r _pid _comm _state _ppid pgid _rest </proc/$$/stat
 case "$(tr '\\0' ' ' <"/proc/$pgid/cmdline" 2>/dev/null)" in
-  *switch-route.sh*|*switch-state.sh*) ;;
+  *switch-route.sh*|*switch-state.sh*|*switch-lua.sh*) ;;
   *) echo "kill point: group $pgid is not a switch script; refusing" >&2; exit 99 ;;
 esac
 printf '%s\\n' "\${0##*/} $*" >>"$DRILL_KILL_LOG"
@@ -49,7 +49,7 @@ sleep 10
 interface KillCase {
     point: string;
     /** How the point is reached. */
-    how: "mid-write" | { shim: "sync" | "wc" | "mv" } | { testCmd: true } | { reloadCmd: true };
+    how: "mid-write" | { shim: "sync" | "wc" | "mv" | "curl" } | { testCmd: true } | { reloadCmd: true };
     /** The route file right after the kill. */
     fileAfterKill: "old" | "new";
     /** The color nginx serves right after the kill. */
@@ -73,6 +73,15 @@ const CASES: Record<RouteModeName, KillCase[]> = {
         // The rename is the switch: the router follows the new file at once.
         { point: "right after the rename (mv)", how: { shim: "mv" }, fileAfterKill: "new", servesAfterKill: "new", leaves: [] },
     ],
+    lua: [
+        { point: "while writing the temp file (half the content read)", how: "mid-write", fileAfterKill: "old", servesAfterKill: "old", leaves: ["temp with half the new content"] },
+        { point: "after writing the temp file, before its check (wc)", how: { shim: "wc" }, fileAfterKill: "old", servesAfterKill: "old", leaves: ["temp with the new content"] },
+        { point: "after the check, right before the rename (sync)", how: { shim: "sync" }, fileAfterKill: "old", servesAfterKill: "old", leaves: ["temp with the new content"] },
+        // The file is switched, nginx's dictionary not yet: it serves the old route until a
+        // later switch in this directory (or an nginx start or reload) re-reads the files.
+        { point: "right after the rename (mv)", how: { shim: "mv" }, fileAfterKill: "new", servesAfterKill: "old", leaves: [] },
+        { point: "after the rename, asking nginx to re-read (curl)", how: { shim: "curl" }, fileAfterKill: "new", servesAfterKill: "old", leaves: [] },
+    ],
 };
 
 describe("drill: a live switch SIGKILLed at each point, then run again", function () {
@@ -80,7 +89,7 @@ describe("drill: a live switch SIGKILLed at each point, then run again", functio
     const tag = `drill-kill-${process.pid}`;
     const { hostPorts } = colorContainersForSuite(tag);
 
-    for (const mode of ["reload", "state"] as const) {
+    for (const mode of ["reload", "state", "lua"] as const) {
         describe(`${mode} mode`, function () {
             let nginx: DrillNginx;
             let server: DrillServer;
@@ -99,7 +108,7 @@ describe("drill: a live switch SIGKILLed at each point, then run again", functio
             };
 
             before(async function () {
-                nginx = await startDrillNginx({ njs: mode === "state", workerProcesses: "1" });
+                nginx = await startDrillNginx({ njs: mode === "state", lua: mode === "lua", workerProcesses: "1" });
                 livePort = await freePort();
                 server = new DrillServer({
                     mode,
@@ -121,7 +130,7 @@ describe("drill: a live switch SIGKILLed at each point, then run again", functio
                 const realMv = fs.existsSync("/usr/bin/mv") ? "/usr/bin/mv" : "/bin/mv";
                 const write = (name: string, text: string) => fs.writeFileSync(path.join(shims, name), text, { mode: 0o755 });
                 write("kill-point", killScript());
-                for (const name of ["sync", "wc"]) {
+                for (const name of ["sync", "wc", "curl"]) {
                     fs.mkdirSync(path.join(shims, name));
                     write(path.join(name, name), killScript());
                 }
@@ -151,7 +160,7 @@ describe("drill: a live switch SIGKILLed at each point, then run again", functio
                     const reloadsBefore = nginx.reconfigurations();
                     // Fresh-connection clients run through the kill (a reload would reset keep-alive
                     // connections, which the kill drills are not about); the state router never reloads.
-                    const load = startLoad({ url: `http://127.0.0.1:${livePort}/`, keepAliveClients: mode === "state" ? 2 : 0, freshClients: 2, durationMs: 20_000 });
+                    const load = startLoad({ url: `http://127.0.0.1:${livePort}/`, keepAliveClients: mode === "reload" ? 0 : 2, freshClients: 2, durationMs: 20_000 });
 
                     // -- the killed run
                     let killed: { code: number | null; signal: NodeJS.Signals | null; stderr: string };

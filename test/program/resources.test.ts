@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { evaluate, type Evaluation } from "../../offline/evaluate";
+import { evaluate, mockRandomHex, type Evaluation } from "../../offline/evaluate";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { REPO, steadyBlue, withRelease } from "../support/stacks";
@@ -36,8 +36,8 @@ const prepared = () => withRelease(steadyBlue(), { tags: { green: "2020.08.07-1"
 /** The mock image id: per image resource, and new with every image name (offline/evaluate.ts). */
 const imageId = (resource: string, name: string) => `sha256:${createHash("sha256").update(JSON.stringify([resource, name])).digest("hex")}`;
 const UPSTREAMS =
-    `${HEADER}upstream portal_blue {\n    server 127.0.0.1:8001 max_fails=0;\n    keepalive 16;\n}\n` +
-    `upstream portal_green {\n    server 127.0.0.1:8002 max_fails=0;\n    keepalive 16;\n}\n`;
+    `${HEADER}upstream portal_blue {\n    server 127.0.0.1:8001 max_fails=0;\n    keepalive 64;\n}\n` +
+    `upstream portal_green {\n    server 127.0.0.1:8002 max_fails=0;\n    keepalive 64;\n}\n`;
 
 describe("resource inputs of web1, prepared stage, reload-free state mode (mock runtime)", function () {
     this.timeout(60000);
@@ -65,9 +65,10 @@ describe("resource inputs of web1, prepared stage, reload-free state mode (mock 
         assert.deepEqual(inputs("web1-route-live"), step(SWITCH_STATE("live.state"), '{"upstream":"portal_blue"}\n'));
     });
 
-    it("a canary lands in the live state in basis points, sticky on the configured cookie", async () => {
+    it("a canary lands in the live state in basis points, sticky on the configured cookie, salted per release", async () => {
         e = await evaluate(withRelease(prepared(), { canary: 0.5 }));
-        assert.equal(inputs("web2-route-live")!.stdin, '{"upstream":"portal_blue","canary":{"upstream":"portal_green","basisPoints":50,"sticky":true,"cookie":"portal_client"}}\n');
+        const salt = mockRandomHex({ color: "green", tag: "2020.08.07-1" }, 8);
+        assert.equal(inputs("web2-route-live")!.stdin, `{"upstream":"portal_blue","canary":{"upstream":"portal_green","basisPoints":50,"sticky":true,"cookie":"portal_client","salt":"${salt}"}}\n`);
         e = await evaluate(prepared());
     });
 

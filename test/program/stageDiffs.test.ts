@@ -45,6 +45,8 @@ for (const mode of ["state", "reload"] as const) describe(`stage diffs (mock run
             added: ["portal-notify-prepared"],
             removed: [],
             changed: sorted([
+                // The stack's canaries are sticky: the prepared release draws a new cohort salt.
+                "portal-canary-salt",
                 "portal-release-stamp",
                 "web1-green-migrate",
                 ...perServer(SERVERS, ["green-image", "green-container", "green-healthy", "compose", "route-passive"]),
@@ -72,7 +74,7 @@ for (const mode of ["state", "reload"] as const) describe(`stage diffs (mock run
         assert.deepEqual(diff(evaluations.deployed, evaluations.rolledBackByHelper), {
             added: [],
             removed: [],
-            changed: sorted(["portal-notify-live", ...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "prune", "route-passive"])]),
+            changed: sorted(["portal-canary-salt", "portal-notify-live", ...WORKERS, ...perServer(SERVERS, ["live-healthy", "compose-symlink", "route-live", "record-live", "prune", "route-passive"])]),
         });
     });
 

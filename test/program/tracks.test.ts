@@ -20,6 +20,8 @@ const find = (e: Evaluation, name: string) => {
 // not per server: the old per-server notice commands are deleted, which runs nothing.)
 const SINGLE_TRACK_NAMES = [
     "portal",
+    // Sticky canaries (the production stack): one cohort salt per release (added with issue 13).
+    "portal-canary-salt",
     "portal-release-stamp",
     "portal-notify-live",
     ...SERVERS.flatMap((s) => [
@@ -113,7 +115,7 @@ for (const mode of ["state", "reload"] as const) {
             assert.deepEqual(diff(both, prepared), {
                 added: sorted(["portal-py3-notify-prepared", "web1-black-migration", "web1-black-migrate", ...perServer(SERVERS, ["black-image", "black-env", "black", "black-container", "black-healthy"])]),
                 removed: [],
-                changed: sorted(["portal-py3-release-stamp", ...perServer(SERVERS, ["py3-compose", "py3-route-passive"])]),
+                changed: sorted(["portal-py3-canary-salt", "portal-py3-release-stamp", ...perServer(SERVERS, ["py3-compose", "py3-route-passive"])]),
             });
             assert.deepEqual(prepared.outputs.servers, both.outputs.servers);
             assert.equal(prepared.outputs.tracks.py3.stage, "prepared");

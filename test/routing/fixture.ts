@@ -10,6 +10,9 @@
 //           and site.conf are then published with switch-route.sh, as the Routing component
 //           publishes its static files; live.state / passive.state only ever through
 //           scripts/switch-state.sh.
+//   lua:    as state, with the LuaJIT router (renderLuaRouterConf: scripts/portal_router.lua,
+//           control socket in the portal dir) and listeners that set their variables with
+//           set_by_lua; the state files through scripts/switch-lua.sh.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -18,14 +21,15 @@ import type { AppConfig, Color, PortalConfig, SplitMode } from "../../lib/config
 import { LIVE_FILE, PASSIVE_FILE, SITE_FILE, UPSTREAMS_FILE, renderLiveRoute, renderPassiveRoute, renderSite, renderUpstreams } from "../../lib/nginxRoutes";
 import { liveRoute, passiveRoute, type LiveRoute, type PassiveRoute } from "../../lib/rollout";
 import { LIVE_STATE_FILE, PASSIVE_STATE_FILE, ROUTER_FILE, renderLiveState, renderPassiveState, renderRouterConf } from "../../lib/stateRoutes";
+import { controlSocket, renderLuaRouterConf } from "../../lib/luaRoutes";
 import { startColorBackends, type ColorBackend } from "../support/backends";
 import { freePort } from "../support/http";
 import { startNginx, type NginxInstance } from "../support/nginx";
 import * as cmd from "../../lib/commands";
 import { REPO_ROOT, SCRIPTS_DIR, describeResult, run, runScript } from "../support/run";
 
-export type Mode = "reload" | "state";
-export const MODES: readonly Mode[] = ["reload", "state"];
+export type Mode = "reload" | "state" | "lua";
+export const MODES: readonly Mode[] = ["reload", "state", "lua"];
 
 export const COOKIE = "portal_client";
 
@@ -101,6 +105,16 @@ export async function switchState(target: string, content: string) {
     return runScript("switch-state.sh", [target], { input: content, timeoutMs: 15_000 });
 }
 
+/** Lua mode: the state file, then nginx re-reads it over the control socket next to it. */
+export async function switchLua(target: string, content: string) {
+    return runScript("switch-lua.sh", [target, controlSocket(path.dirname(target))], { input: content, timeoutMs: 15_000 });
+}
+
+/** The reload-free modes' switch for `mode` (state or lua). */
+export function switchStateFor(mode: Mode): (target: string, content: string) => ReturnType<typeof switchState> {
+    return mode === "lua" ? switchLua : switchState;
+}
+
 export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorBackend, opts: RoutingOptions = {}): Promise<RoutingSetup> {
     const app = appConfig(blue, green);
     const site = { address: "127.0.0.1", live: await freePort(), passive: await freePort() };
@@ -117,6 +131,7 @@ export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorB
         // The instance's own port only answers the readiness probe; traffic goes to the site.
         serverBody: 'location / { return 200 "nginx\\n"; }',
         njs: mode === "state",
+        lua: mode === "lua",
         httpExtra: opts.httpExtra,
     });
     const dir = nginx.portalDir;
@@ -132,7 +147,7 @@ export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorB
             const r = await switchRoute(nginx, liveFile, renderLiveRoute(route));
             assert.equal(r.code, 0, describeResult(r));
         } else {
-            const r = await switchState(liveFile, renderLiveState(route));
+            const r = await switchStateFor(mode)(liveFile, renderLiveState(route));
             assert.equal(r.code, 0, describeResult(r));
         }
     };
@@ -141,15 +156,15 @@ export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorB
             const r = await switchRoute(nginx, passiveFile, renderPassiveRoute(route));
             assert.equal(r.code, 0, describeResult(r));
         } else {
-            const r = await switchState(passiveFile, renderPassiveState(route));
+            const r = await switchStateFor(mode)(passiveFile, renderPassiveState(route));
             assert.equal(r.code, 0, describeResult(r));
         }
     };
 
     try {
-        if (mode === "state") {
-            await publishStatic(ROUTER_FILE, renderRouterConf(dir, SCRIPTS_DIR));
-            await publishStatic(SITE_FILE, renderSite(site));
+        if (mode !== "reload") {
+            await publishStatic(ROUTER_FILE, mode === "lua" ? renderLuaRouterConf(dir, SCRIPTS_DIR) : renderRouterConf(dir, SCRIPTS_DIR));
+            await publishStatic(SITE_FILE, renderSite(site, { prefix: "portal", lua: mode === "lua" ? {} : undefined }));
             await setLive(liveRouteInit);
             if (passiveRouteInit) await setPassive(passiveRouteInit);
         }
@@ -217,7 +232,7 @@ export async function inLanes<T, R>(items: readonly T[], lanes: number, fn: (ite
 /** Worker crashes or njs exceptions in the error log (a missing state file is logged as an [error], not this). */
 export function crashes(nginx: NginxInstance): string[] {
     const log = fs.readFileSync(nginx.errorLog, "utf8");
-    return log.split("\n").filter((l) => /exited on signal|\[alert\]|\[emerg\]|\[crit\]|js exception/i.test(l));
+    return log.split("\n").filter((l) => /exited on signal|\[alert\]|\[emerg\]|\[crit\]|js exception|lua entry thread aborted|runtime error/i.test(l));
 }
 
 /** nginx's ngx_murmur_hash2 (split_clients hashes its key with it), over the key's bytes. */

@@ -150,12 +150,13 @@ export async function startEdge(mode: Mode): Promise<EdgeSetup> {
             portalFiles: { [upstreams.file]: upstreams.content },
             serverBody: 'location / { return 200 "nginx\\n"; }',
             njs: mode === "state",
+            lua: mode === "lua",
         });
         attach(config, nginx);
         const n = nginx;
         // components/edge.ts, after the upstreams.
         if (mode === "reload") await initRoutes(config, EDGE);
-        const files: RouteFile[] = [...(mode === "state" ? [routerFile(config, REPO_ROOT)] : []), { file: `${EDGE}-site.conf`, content: renderEdgeSite(edge, mode) }];
+        const files: RouteFile[] = [...(mode !== "reload" ? [routerFile(config, REPO_ROOT)] : []), { file: `${EDGE}-site.conf`, content: renderEdgeSite(edge, mode) }];
         for (const f of files) await publishStatic(config, f);
 
         const setSplit = async (percent: number, splitMode: SplitMode = "request") => {

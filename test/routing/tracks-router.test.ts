@@ -92,6 +92,7 @@ for (const mode of MODES) {
                 portalFiles: Object.fromEntries(upstreams.map((f) => [f.file, f.content])),
                 serverBody: 'location / { return 200 "nginx\\n"; }',
                 njs: mode === "state",
+            lua: mode === "lua",
             });
             attach(config, nginx);
             // components/routing.ts, track by track: init-routes.sh (reload), the other static files.
@@ -114,7 +115,7 @@ for (const mode of MODES) {
                 await publish(routeMode(mode).live(liveRoute(config, tr), tr));
             }
             const names = fs.readdirSync(nginx.portalDir).filter((n) => !n.startsWith("."));
-            const routeFiles = mode === "state" ? ["live.state", "passive.state", "py3-live.state", "py3-passive.state"] : ["live.conf", "passive.conf", "py3-live.conf", "py3-passive.conf"];
+            const routeFiles = mode !== "reload" ? ["live.state", "passive.state", "py3-live.state", "py3-passive.state"] : ["live.conf", "passive.conf", "py3-live.conf", "py3-passive.conf"];
             for (const f of routeFiles) assert.ok(names.includes(f), `${f} in ${names.join(", ")}`);
             if (mode === "reload") assert.match(fs.readFileSync(file("py3-live.conf"), "utf8"), /map \$host \$py3_live \{\s*default py3_red;/);
             else assert.equal(fs.readFileSync(file("py3-live.state"), "utf8"), '{"upstream":"py3_red"}\n');
@@ -129,8 +130,8 @@ for (const mode of MODES) {
         });
 
         it("switching py3 (live, then a 50% canary) changes nothing on the main track's listeners and files, and vice versa", async function () {
-            const mainFiles = mode === "state" ? ["live.state", "passive.state"] : ["live.conf", "passive.conf"];
-            const py3Files = mode === "state" ? ["py3-live.state", "py3-passive.state"] : ["py3-live.conf", "py3-passive.conf"];
+            const mainFiles = mode !== "reload" ? ["live.state", "passive.state"] : ["live.conf", "passive.conf"];
+            const py3Files = mode !== "reload" ? ["py3-live.state", "py3-passive.state"] : ["py3-live.conf", "py3-passive.conf"];
             const mainBefore = fingerprint(mainFiles);
 
             await setLive(py3, { live: "black", passive: "red", canary: 0 });
@@ -165,17 +166,17 @@ for (const mode of MODES) {
             await setLive(py3, { live: "red", passive: "black", canary: 0 });
             await only("mainLive", "200 blue v1", 10);
             await only("py3Live", "200 red py1", 10);
-            if (mode === "state") assert.equal(nginx.reconfigurations(), reloadsAtStart, "state switches never reload nginx");
+            if (mode !== "reload") assert.equal(nginx.reconfigurations(), reloadsAtStart, "reload-free switches never reload nginx");
             else assert.equal(nginx.reconfigurations(), reloadsAtStart + 5, "one reload per reload-mode switch");
             assert.deepEqual(crashes(nginx), []);
         });
 
-        if (mode === "state") {
+        if (mode !== "reload") {
             it("a py3 state naming a main upstream is not proxied (502, nothing reaches blue); a main state naming a py3 upstream neither", async function () {
                 const reloads = nginx.reconfigurations();
                 // Well-formed states: switch-state.sh accepts them, the router must refuse them.
                 const hostile = async (target: string, state: object, listener: Listener, expected: string, label: string) => {
-                    const r = await runCommand(routeMode("state").publishRoute(config, REPO_ROOT, target), JSON.stringify(state) + "\n");
+                    const r = await runCommand(routeMode(mode).publishRoute(config, REPO_ROOT, target), JSON.stringify(state) + "\n");
                     assert.equal(r.code, 0, `switch-state.sh ${label}: ${describeResult(r)}`);
                     const c0 = counts();
                     await only(listener, expected, 30);

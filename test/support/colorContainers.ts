@@ -3,7 +3,7 @@
 // path, published on 127.0.0.1:<hostPort> like the program's color containers. Variants
 // that never become healthy (health path 404, or nothing listening) drive the failure drills.
 
-import { docker, ensureTestImage, TEST_IMAGE } from "./docker";
+import { docker, ensureTestImage, FAST_IMAGE, TEST_IMAGE } from "./docker";
 import { freePort, httpGet } from "./http";
 import { sleep } from "./run";
 
@@ -27,6 +27,12 @@ export interface ColorContainerSpec {
     health?: Health;
     /** Value of the portal.drill label (default: this process's pid). */
     owner?: string;
+    /**
+     * busybox (default): busybox httpd in portal-test:busybox, one fork per connection (a few
+     * hundred requests a second); nginx: the host's nginx in portal-test:nginx
+     * (test/fixtures/build-fast-image.sh), fast enough that a benchmark measures the proxy.
+     */
+    app?: "busybox" | "nginx";
 }
 
 /** The body every path answers: "<color> <version>\n" (the load generator reads the first word). */
@@ -35,10 +41,11 @@ export function colorBody(color: string, version: string): string {
 }
 
 /** The container's command: `sh -c '...'` writing the pages, then busybox httpd in the foreground. */
-export function colorCommand(spec: Pick<ColorContainerSpec, "color" | "version" | "health">): string[] {
+export function colorCommand(spec: Pick<ColorContainerSpec, "color" | "version" | "health" | "app">): string[] {
     if (!/^[a-z0-9]+$/.test(spec.color) || !/^[A-Za-z0-9._-]+$/.test(spec.version)) {
         throw new Error(`color/version must be plain words: ${spec.color} ${spec.version}`);
     }
+    if (spec.app === "nginx") return nginxColorCommand(spec);
     const page = `mkdir -p /www && echo "${spec.color} ${spec.version}" > /www/index.html`;
     switch (spec.health ?? "healthy") {
         case "healthy":
@@ -51,6 +58,20 @@ export function colorCommand(spec: Pick<ColorContainerSpec, "color" | "version" 
     }
 }
 
+/** The fast app: nginx answering "<color> <version>" on every path (health-404: 404 on the health path). */
+function nginxColorCommand(spec: Pick<ColorContainerSpec, "color" | "version" | "health">): string[] {
+    const health = spec.health ?? "healthy";
+    const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `${t}_temp_path /tmp/n/${t};`).join(" ");
+    const notHealthy = health === "health-404" ? `location = ${HEALTH_PATH} { return 404; } ` : "";
+    const conf =
+        `user root; daemon off; worker_processes 1; pid /tmp/n/nginx.pid; error_log stderr notice; events { worker_connections 1024; } ` +
+        `http { access_log off; keepalive_requests 1000000; keepalive_timeout 300s; ${temp} ` +
+        `server { listen ${APP_PORT}; ${notHealthy}location / { return 200 "${spec.color} ${spec.version}\n"; } } }`;
+    const write = `mkdir -p /tmp/n && printf '%s\n' '${conf}' > /tmp/n/nginx.conf`;
+    if (health === "never-listens") return ["sh", "-c", `${write} && exec sleep 600`];
+    return ["sh", "-c", `${write} && exec nginx -e stderr -c /tmp/n/nginx.conf`];
+}
+
 /** `docker run` argv (without the leading "docker") for a color container. */
 export function colorRunArgs(spec: ColorContainerSpec): string[] {
     return [
@@ -58,7 +79,7 @@ export function colorRunArgs(spec: ColorContainerSpec): string[] {
         "--name", spec.name,
         "--label", `${LABEL}=${spec.owner ?? String(process.pid)}`,
         "-p", `127.0.0.1:${spec.hostPort}:${APP_PORT}`,
-        TEST_IMAGE,
+        spec.app === "nginx" ? FAST_IMAGE : TEST_IMAGE,
         ...colorCommand(spec),
     ];
 }

@@ -3,6 +3,16 @@ import * as path from "node:path";
 import { REPO_ROOT, run } from "./run";
 
 export const TEST_IMAGE = "portal-test:busybox";
+/** The drill benchmark's fast app (host nginx on the test image's rootfs). */
+export const FAST_IMAGE = "portal-test:nginx";
+export const FAST_BUILD_SCRIPT = path.join(REPO_ROOT, "test", "fixtures", "build-fast-image.sh");
+
+/** Build portal-test:nginx (and portal-test:busybox under it) unless it exists. */
+export async function ensureFastImage(): Promise<void> {
+  await ensureTestImage();
+  const r = await run(FAST_BUILD_SCRIPT, [], { timeoutMs: 120_000 });
+  if (r.code !== 0) throw new Error(`build-fast-image.sh failed (exit ${r.code}):\n${r.stdout}${r.stderr}`);
+}
 export const BUILD_SCRIPT = path.join(REPO_ROOT, "test", "fixtures", "build-test-image.sh");
 
 let ensured: Promise<void> | undefined;

@@ -33,11 +33,20 @@ export interface NginxOptions {
   serverBody: string;
   /** Load Debian's njs module (libnginx-mod-http-js), for the reload-free routing mode. */
   njs?: boolean;
+  /** Load Debian's lua module (libnginx-mod-http-lua, with ndk), for the "lua" routing mode. */
+  lua?: boolean;
   /** Extra http-level directives, e.g. more server blocks. */
   httpExtra?: string;
 }
 
 export const NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so";
+/** The lua module needs the NDK loaded first (Debian: libnginx-mod-http-ndk). */
+export const LUA_MODULES = ["/usr/lib/nginx/modules/ndk_http_module.so", "/usr/lib/nginx/modules/ngx_http_lua_module.so"];
+
+/** load_module lines for a routing mode's router. */
+export function moduleLines(opts: { njs?: boolean; lua?: boolean }): string[] {
+  return [...(opts.njs ? [`load_module ${NJS_MODULE};`] : []), ...(opts.lua ? LUA_MODULES.map((m) => `load_module ${m};`) : [])];
+}
 
 export async function startNginx(opts: NginxOptions): Promise<NginxInstance> {
   const prefix = makeTempDir("nginx");
@@ -52,7 +61,7 @@ export async function startNginx(opts: NginxOptions): Promise<NginxInstance> {
   const p = (name: string) => path.join(prefix, name);
   const { port, proc } = await startOnFreePort(prefix, confFile, errorLog, (port) =>
     [
-      ...(opts.njs ? [`load_module ${NJS_MODULE};`] : []),
+      ...moduleLines(opts),
       "daemon off;",
       "master_process on;",
       "worker_processes 1;",

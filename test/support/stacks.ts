@@ -37,7 +37,7 @@ export function steadyBlue(): StackConfig {
 }
 
 /** A copy of `config` with another nginx switching mode. */
-export function withMode(config: StackConfig, mode: "state" | "reload"): StackConfig {
+export function withMode(config: StackConfig, mode: "state" | "reload" | "lua"): StackConfig {
     const copy = structuredClone(config);
     copy["portal:nginx"] = { ...(copy["portal:nginx"] as Record<string, unknown>), mode };
     return copy;

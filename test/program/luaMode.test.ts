@@ -1,0 +1,63 @@
+// The lua switching mode's resources for one server of the production stack (prepared,
+// then a sticky canary), compared in full: the LuaJIT router's static file, the listeners
+// that set their variables with set_by_lua, and the route switches through switch-lua.sh.
+
+import assert from "node:assert/strict";
+import { evaluate, mockRandomHex, type Evaluation } from "../../offline/evaluate";
+import { steadyBlue, withMode, withRelease } from "../support/stacks";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const WEB1 = { [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", value: { dialErrorLimit: 10, host: "10.0.0.11", perDialTimeout: 15, port: 22, user: "deploy" } };
+const SWITCH = (file: string) => `bash /srv/portal/scripts/switch-route.sh /etc/nginx/portal/${file} 'sudo nginx -t' 'sudo nginx -s reload'`;
+const SWITCH_LUA = (file: string) => `bash /srv/portal/scripts/switch-lua.sh /etc/nginx/portal/${file} /etc/nginx/portal/router.sock`;
+function prepared() {
+    const config = withMode(withRelease(steadyBlue(), { tags: { green: "2020.08.07-1" }, passive: "green" }), "lua");
+    config["portal:nginx"] = { ...(config["portal:nginx"] as object), site: { address: "0.0.0.0", live: 8080, passive: 8081 } };
+    return config;
+}
+
+describe("program: lua switching mode (production stack, one server)", function () {
+    this.timeout(60_000);
+    let e: Evaluation;
+    const inputs = (name: string) => [...e.resources.values()].find((r) => r.name === name)?.inputs;
+
+    before(async () => {
+        e = await evaluate(prepared());
+    });
+
+    it("router.conf loads the LuaJIT router, its shared dictionary and the control socket; tested and reloaded once", () => {
+        assert.deepEqual(inputs("web1-router"), {
+            addPreviousOutputInEnv: false,
+            connection: WEB1,
+            create: SWITCH("router.conf"),
+            stdin:
+                "# Managed by Pulumi (project portal): reload-free routing through the LuaJIT router.\n" +
+                'lua_package_path "/srv/portal/scripts/?.lua;;";\n' +
+                "lua_shared_dict portal_routes 1m;\n" +
+                'init_by_lua_block { require("portal_router").init("/etc/nginx/portal") }\n' +
+                'init_worker_by_lua_block { require("portal_router").seed() }\n' +
+                "server {\n" +
+                "    listen unix:/etc/nginx/portal/router.sock;\n" +
+                "    access_log off;\n" +
+                '    location = /sync { content_by_lua_block { require("portal_router").sync() } }\n' +
+                "    location / { return 404; }\n" +
+                "}\n",
+        });
+        assert.equal(inputs("web1-routes-init"), undefined);
+    });
+
+    it("each listener sets its own variable from the main track's routes", () => {
+        const site = inputs("web1-site")!.stdin as string;
+        assert.match(site, /listen 0\.0\.0\.0:8080;\n    set_by_lua_block \$portal_live \{ return require\("portal_router"\)\.route\("live", "portal_"\) \}\n    location \/ \{\n        proxy_pass http:\/\/\$portal_live;/);
+        assert.match(site, /listen 0\.0\.0\.0:8081;\n    set_by_lua_block \$portal_passive \{ return require\("portal_router"\)\.route\("passive", "portal_"\) \}\n    location \/ \{\n        proxy_pass http:\/\/\$portal_passive;/);
+    });
+
+    it("the route switches go through switch-lua.sh with the state mode's files", async () => {
+        assert.deepEqual(inputs("web1-route-passive"), { addPreviousOutputInEnv: false, connection: WEB1, create: SWITCH_LUA("passive.state"), stdin: '{"upstream":"portal_green"}\n' });
+        assert.deepEqual(inputs("web1-route-live"), { addPreviousOutputInEnv: false, connection: WEB1, create: SWITCH_LUA("live.state"), stdin: '{"upstream":"portal_blue"}\n' });
+        e = await evaluate(withRelease(prepared(), { canary: 0.5 }));
+        const salt = mockRandomHex({ color: "green", tag: "2020.08.07-1" }, 8);
+        assert.equal(inputs("web2-route-live")!.stdin, `{"upstream":"portal_blue","canary":{"upstream":"portal_green","basisPoints":50,"sticky":true,"cookie":"portal_client","salt":"${salt}"}}\n`);
+        e = await evaluate(prepared());
+    });
+});
