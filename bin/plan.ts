@@ -80,7 +80,7 @@ export async function previewFrom(earlierFile: string, currentFile: string): Pro
 export function renderPreviewText(label: string, preview: EnginePreview, brief = false): string {
     const v = preview.versions;
     return [
-        `preview from ${label} (offline model of the engine's steps: pulumi ${v.pulumi}, @pulumi/docker ${v["@pulumi/docker"]}, @pulumi/command ${v["@pulumi/command"]}):`,
+        `preview from ${label} (offline model of the engine's steps: pulumi ${v.pulumi}, @pulumi/docker ${v["@pulumi/docker"]}, @pulumi/command ${v["@pulumi/command"]}, @pulumi/random ${v["@pulumi/random"]}):`,
         ...renderPreview(preview, brief),
         "this preview cannot know:",
         ...preview.cannotKnow.map((c) => `  - ${c}`),

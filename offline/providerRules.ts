@@ -56,6 +56,20 @@ const DOCKER_VERSIONS: Record<string, { upstream: string; bridge: string; forceN
 const COMMAND_VERSIONS = ["1.2.1"];
 
 /**
+ * random_id: every input replaces (keepers: RequiresReplaceIfValuesNotNull, byte_length and
+ * prefix: RequiresReplace). Read in hashicorp/terraform-provider-random
+ * internal/provider/resource_id.go, identical at v3.7.2, v3.8.1 and v3.9.0; which of these
+ * @pulumi/random 4.21.2 carries was not checked (no pulumi-random source here).
+ */
+const RANDOM_VERSIONS = ["4.21.2"];
+const RANDOM_ID_RULE: ResourceRule = {
+    source: "hashicorp/terraform-provider-random@v3.7.2..v3.9.0:internal/provider/resource_id.go",
+    replaceOn: ["keepers", "byteLength", "prefix"],
+    updateOn: [],
+    deleteBeforeReplace: false,
+};
+
+/**
  * pulumi-command v1.2.1 is an `infer` provider without a custom Diff: a field tagged
  * `provider:"replaceOnChanges"` replaces, any other changed input updates
  * (provider/pkg/provider/common/inputs.go: only `triggers` is tagged; remote/copy.go the
@@ -93,17 +107,22 @@ export function providerRules(root = path.resolve(__dirname, "..")): ProviderRul
     const docker = installedVersion("@pulumi/docker", root);
     const command = installedVersion("@pulumi/command", root);
     const pulumi = installedVersion("@pulumi/pulumi", root);
+    const random = installedVersion("@pulumi/random", root);
     const table = DOCKER_VERSIONS[docker];
     if (table === undefined) {
         throw new Error(`the offline preview has no rules for @pulumi/docker ${docker} (read: ${Object.keys(DOCKER_VERSIONS).join(", ")}); read its upstream provider's ForceNew fields into offline/providerRules.ts`);
+    }
+    if (!RANDOM_VERSIONS.includes(random)) {
+        throw new Error(`the offline preview has no rules for @pulumi/random ${random} (read: ${RANDOM_VERSIONS.join(", ")}); re-read random_id's plan modifiers into offline/providerRules.ts`);
     }
     if (!COMMAND_VERSIONS.includes(command)) {
         throw new Error(`the offline preview has no rules for @pulumi/command ${command} (read: ${COMMAND_VERSIONS.join(", ")}); re-read its Diff into offline/providerRules.ts`);
     }
     const containerSource = `${table.upstream}:internal/provider/resource_docker_container.go (ForceNew); pulumi/pulumi-docker@v${docker}:provider/resources.go (DeleteBeforeReplace: true)`;
     return {
-        versions: { "@pulumi/docker": docker, "@pulumi/command": command, "@pulumi/pulumi": pulumi },
+        versions: { "@pulumi/docker": docker, "@pulumi/command": command, "@pulumi/random": random, "@pulumi/pulumi": pulumi },
         rules: {
+            "random:index/randomId:RandomId": RANDOM_ID_RULE,
             "docker:index/container:Container": { source: containerSource, replaceOn: table.forceNew, updateOn: table.update, deleteBeforeReplace: true },
             "docker:index/remoteImage:RemoteImage": {
                 source: `${table.upstream}:internal/provider/resource_docker_image.go (ForceNew)`,

@@ -32,6 +32,8 @@ describe("offline engine model", function () {
             "replace(create-first) web2-green-image: name!",
             "replace(create-first) web3-green-image: name!",
             "replace(create-first) portal-release-stamp: triggers!",
+            // A sticky canary's cohort salt is drawn afresh for the release being prepared.
+            "replace(create-first) portal-canary-salt: keepers!",
             // Steps are keyed on their command line and stdin (triggers): a new one runs them again.
             "replace(create-first) web1-green-migrate: create,triggers!",
             "replace(create-first) web1-compose: create,stdin,triggers!",
@@ -51,7 +53,7 @@ describe("offline engine model", function () {
         assert.equal(step(p, "web2-green-container").changes.find((c) => c.key === "image")!.new, UNKNOWN);
         assert.deepEqual(step(p, "web2-green-healthy").changes[0].new, ["bash /srv/portal/scripts/wait-healthy.sh http://127.0.0.1:8002/health 180", UNKNOWN]);
         assert.equal(step(p, "web1-compose").changes.find((c) => c.key === "create")!.new, UNKNOWN);
-        assert.equal(p.summary, "+- 17 to replace, 74 unchanged");
+        assert.equal(p.summary, "+- 18 to replace, 74 unchanged");
         assert.equal(summaryLine(p.counts), p.summary);
     });
 
@@ -173,7 +175,7 @@ describe("offline engine model", function () {
     });
 
     it("the table is the installed providers' (a version it has not read is refused)", () => {
-        assert.deepEqual(providerRules().versions, { "@pulumi/docker": "5.0.0", "@pulumi/command": "1.2.1", "@pulumi/pulumi": "3.248.0" });
+        assert.deepEqual(providerRules().versions, { "@pulumi/docker": "5.0.0", "@pulumi/command": "1.2.1", "@pulumi/random": "4.21.2", "@pulumi/pulumi": "3.248.0" });
     });
 });
 

@@ -90,7 +90,7 @@ describe("offline plan CLI --compare", function () {
         const r = plan(dir, "--stack", "production", "--compare", "before.yaml");
         assert.equal(r.code, 0, r.stderr);
         const preview = r.stdout.slice(r.stdout.indexOf("preview from before.yaml")).split("\n");
-        assert.match(preview[0], /^preview from before\.yaml \(offline model of the engine's steps: pulumi 3\.248\.0 \(engine rules\), @pulumi\/docker 5\.0\.0, @pulumi\/command 1\.2\.1\):$/);
+        assert.match(preview[0], /^preview from before\.yaml \(offline model of the engine's steps: pulumi 3\.248\.0 \(engine rules\), @pulumi\/docker 5\.0\.0, @pulumi\/command 1\.2\.1, @pulumi\/random 4\.21\.2\):$/);
         const steps = preview.slice(1, preview.findIndex((l) => l.startsWith("Resources: "))).filter((l) => /^ {2}\S/.test(l));
         assert.deepEqual(steps.slice(0, 9), [
             "  = web1-blue-container  (protect: true -> false; recorded in the state, nothing runs)",
@@ -104,7 +104,7 @@ describe("offline plan CLI --compare", function () {
             "  +- web1-prune  replace, create first",
         ]);
         assert.ok(steps.every((l) => /^ {2}(=|\+-) web[123]-(blue-container|green-container|live-healthy|compose-symlink|route-live|record-live|djobs|cron|prune) /.test(l)), steps.join("\n"));
-        assert.ok(preview.includes("Resources: +- 18 to replace, 73 unchanged"));
+        assert.ok(preview.includes("Resources: +- 18 to replace, 74 unchanged"));
         assert.ok(preview.includes('          + "{\\"upstream\\":\\"portal_green\\"}"'), preview.join("\n"));
         assert.ok(preview.includes("this preview cannot know:"));
     });

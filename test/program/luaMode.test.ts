@@ -3,12 +3,24 @@
 // that set their variables with set_by_lua, and the route switches through switch-lua.sh.
 
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { routerScriptSha256 } from "../../lib/routeModes";
 import { evaluate, mockRandomHex, type Evaluation } from "../../offline/evaluate";
 import { steadyBlue, withMode, withRelease } from "../support/stacks";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const WEB1 = { [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", value: { dialErrorLimit: 10, host: "10.0.0.11", perDialTimeout: 15, port: 22, user: "deploy" } };
-const SWITCH = (file: string) => `bash /srv/portal/scripts/switch-route.sh /etc/nginx/portal/${file} 'sudo nginx -t' 'sudo nginx -s reload'`;
+const SWITCH = (file: string) => `bash /srv/portal/scripts/switch-route.sh /etc/nginx/portal/${file} 'sudo nginx -t' 'sudo nginx -s reload' /run/nginx.pid /var/log/nginx/error.log 30`;
+/** A server step's whole inputs (components/target.ts): keyed on its command line and stdin, a no-op update. */
+const step = (create: string, stdin: string) => ({
+    addPreviousOutputInEnv: false,
+    connection: WEB1,
+    create,
+    update: "true",
+    stdin,
+    triggers: [create, `stdin sha256 ${createHash("sha256").update(stdin).digest("hex")}`],
+    logging: "stderr",
+});
 const SWITCH_LUA = (file: string) => `bash /srv/portal/scripts/switch-lua.sh /etc/nginx/portal/${file} /etc/nginx/portal/router.sock`;
 function prepared() {
     const config = withMode(withRelease(steadyBlue(), { tags: { green: "2020.08.07-1" }, passive: "green" }), "lua");
@@ -26,12 +38,12 @@ describe("program: lua switching mode (production stack, one server)", function 
     });
 
     it("router.conf loads the LuaJIT router, its shared dictionary and the control socket; tested and reloaded once", () => {
-        assert.deepEqual(inputs("web1-router"), {
-            addPreviousOutputInEnv: false,
-            connection: WEB1,
-            create: SWITCH("router.conf"),
-            stdin:
+        assert.deepEqual(
+            inputs("web1-router"),
+            step(
+                SWITCH("router.conf"),
                 "# Managed by Pulumi (project portal): reload-free routing through the LuaJIT router.\n" +
+                `# portal_router.lua sha256 ${routerScriptSha256("portal_router.lua")}\n` +
                 'lua_package_path "/srv/portal/scripts/?.lua;;";\n' +
                 "lua_shared_dict portal_routes 1m;\n" +
                 'init_by_lua_block { require("portal_router").init("/etc/nginx/portal") }\n' +
@@ -42,7 +54,8 @@ describe("program: lua switching mode (production stack, one server)", function 
                 '    location = /sync { content_by_lua_block { require("portal_router").sync() } }\n' +
                 "    location / { return 404; }\n" +
                 "}\n",
-        });
+            ),
+        );
         assert.equal(inputs("web1-routes-init"), undefined);
     });
 
@@ -53,8 +66,8 @@ describe("program: lua switching mode (production stack, one server)", function 
     });
 
     it("the route switches go through switch-lua.sh with the state mode's files", async () => {
-        assert.deepEqual(inputs("web1-route-passive"), { addPreviousOutputInEnv: false, connection: WEB1, create: SWITCH_LUA("passive.state"), stdin: '{"upstream":"portal_green"}\n' });
-        assert.deepEqual(inputs("web1-route-live"), { addPreviousOutputInEnv: false, connection: WEB1, create: SWITCH_LUA("live.state"), stdin: '{"upstream":"portal_blue"}\n' });
+        assert.deepEqual(inputs("web1-route-passive"), step(SWITCH_LUA("passive.state"), '{"upstream":"portal_green"}\n'));
+        assert.deepEqual(inputs("web1-route-live"), step(SWITCH_LUA("live.state"), '{"upstream":"portal_blue"}\n'));
         e = await evaluate(withRelease(prepared(), { canary: 0.5 }));
         const salt = mockRandomHex({ color: "green", tag: "2020.08.07-1" }, 8);
         assert.equal(inputs("web2-route-live")!.stdin, `{"upstream":"portal_blue","canary":{"upstream":"portal_green","basisPoints":50,"sticky":true,"cookie":"portal_client","salt":"${salt}"}}\n`);
