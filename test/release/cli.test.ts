@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { runRelease } from "../../bin/release";
-import { GREEN_TAG, LIVE_TAG, NEW_TAG, PRODUCTION, STEADY, releaseBlock, stackDir, withLines, type StackDir } from "./fixtures";
+import { GREEN_TAG, LIVE_TAG, NEW_TAG, PRODUCTION, STEADY, releaseBlock, withLines, stackDirsForSuite } from "./fixtures";
 
 const PREPARED_CANARY_5 = withLines(PRODUCTION, { "    canary: 0": "    canary: 5" });
 /** Steady on blue with no green tag at all: nothing to roll back to. */
@@ -16,13 +16,7 @@ const DEPLOYED_FROM_BLUE = `    previous: { color: blue, tag: "${LIVE_TAG}", by:
 const DEPLOYED = withLines(STEADY, { "    canary: 0": `    canary: 0\n    previous: { color: green, tag: "${GREEN_TAG}", by: deploy }` });
 
 describe("release helper (bin/release.ts)", () => {
-    const dirs: StackDir[] = [];
-    function stackWith(text: string): StackDir {
-        const s = stackDir(text);
-        dirs.push(s);
-        return s;
-    }
-    afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+    const stackWith = stackDirsForSuite();
 
     it("fixtures: the blue-only variant really lacks a green tag", () => {
         assert.deepEqual(releaseBlock(STEADY_BLUE_ONLY), { tags: { blue: LIVE_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "blue", canary: 0 });

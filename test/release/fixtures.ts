@@ -57,6 +57,17 @@ export function stackDir(text: string, stack = "production"): StackDir {
     };
 }
 
+/** For the enclosing mocha describe: `stackWith(text)` makes a stack dir removed after each test. */
+export function stackDirsForSuite(): (text: string) => StackDir {
+    const dirs: StackDir[] = [];
+    afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+    return (text) => {
+        const s = stackDir(text);
+        dirs.push(s);
+        return s;
+    };
+}
+
 /** The `portal:release` block of a stack file's text, as plain data. */
 export function releaseBlock(text: string): unknown {
     return (parse(text) as { config: Record<string, unknown> }).config["portal:release"];

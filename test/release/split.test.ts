@@ -8,7 +8,7 @@ import { portalRawConfig } from "../../lib/stackFileEdit";
 import { diff } from "../../offline/diff";
 import { evaluate } from "../../offline/evaluate";
 import { readStackFile } from "../../offline/plan";
-import { STEADY, stackDir, withLines, type StackDir } from "./fixtures";
+import { STEADY, withLines, stackDirsForSuite } from "./fixtures";
 
 const TRACK_LINES = [
     "  portal:tracks:",
@@ -35,13 +35,7 @@ const HALF_PERCENT = WITH_SITE + [...TRACK_LINES, ...EDGE_LINES, ...SPLIT_LINES]
 
 describe("release helper: split <track> <percent>", function () {
     this.timeout(60000);
-    const dirs: StackDir[] = [];
-    function stackWith(text: string): StackDir {
-        const s = stackDir(text);
-        dirs.push(s);
-        return s;
-    }
-    afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+    const stackWith = stackDirsForSuite();
 
     it("fixtures are valid configs", () => {
         assert.equal(validateConfig(portalRawConfig(NO_SPLIT)).edge?.split, undefined);

@@ -14,7 +14,7 @@ import { MAIN_RELEASE, StackFileError, applyReleaseChanges, portalRawConfig, rel
 import { diff } from "../../offline/diff";
 import { evaluate } from "../../offline/evaluate";
 import { planStack, readStackFile, type Plan } from "../../offline/plan";
-import { NEW_TAG, STEADY, stackDir, withLines, type StackDir } from "./fixtures";
+import { NEW_TAG, STEADY, withLines, stackDirsForSuite } from "./fixtures";
 
 const PY3_LIVE = "py3-2020.08.01-1";
 const PY3_NEW = "py3-2020.08.09-1";
@@ -96,13 +96,7 @@ const mainPart = (text: string) => text.slice(0, text.indexOf("  # Side by side"
 const py2Part = (text: string) => text.slice(text.indexOf("    # Retired"));
 
 describe("release helper on tracks (--track)", () => {
-    const dirs: StackDir[] = [];
-    function stackWith(text: string): StackDir {
-        const s = stackDir(text);
-        dirs.push(s);
-        return s;
-    }
-    afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+    const stackWith = stackDirsForSuite();
 
     it("fixtures: a valid config with a steady main track, py3 on red/black, py2 retired", () => {
         const config = validateConfig(portalRawConfig(WITH_PY2));
