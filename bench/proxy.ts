@@ -27,6 +27,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
+import * as cmd from "../lib/commands";
 import type { AppConfig, Color, ReleaseConfig } from "../lib/config";
 import { DEFAULT_KEEPALIVE, renderListener, renderUpstreams } from "../lib/nginxRoutes";
 import type { RouteModeName } from "../lib/routeModes";
@@ -35,7 +36,7 @@ import { DrillServer } from "./drill/server";
 import { withSendTimes } from "./drill/stats";
 import { freePort, httpGet } from "../test/support/http";
 import { startLoad, summarize } from "../test/support/load";
-import { runNginx, type NginxProcess } from "../test/support/nginx";
+import { startOnFreePort, type NginxProcess } from "../test/support/nginx";
 import { REPO_ROOT, envWithoutProxy, makeTempDir, removeTempDir, run, sleep } from "../test/support/run";
 
 const num = (name: string, fallback: number) => (process.env[name] === undefined ? fallback : Number(process.env[name]));
@@ -97,11 +98,9 @@ interface Backend {
 async function startBackend(color: Color): Promise<Backend> {
     const prefix = makeTempDir(`proxy-backend-${color}`);
     fs.chmodSync(prefix, 0o755);
-    const port = await freePort();
     const confFile = path.join(prefix, "nginx.conf");
     const errorLog = path.join(prefix, "error.log");
-    fs.writeFileSync(
-        confFile,
+    const { port, proc } = await startOnFreePort(prefix, confFile, errorLog, (port) =>
         [
             "daemon off;",
             "master_process on;",
@@ -119,7 +118,6 @@ async function startBackend(color: Color): Promise<Backend> {
             "",
         ].join("\n"),
     );
-    const proc = await runNginx(prefix, confFile, errorLog, port);
     return {
         color,
         port,
@@ -157,11 +155,14 @@ async function startPlain(blue: Backend, keepalive: number): Promise<Proxy> {
     const nginx = await startDrillNginx({ njs: false, workerProcesses: "1", workerConnections: 4096 });
     const port = await freePort();
     const app = { upstreamHost: "127.0.0.1" } as AppConfig;
-    // The same upstream block and listener the program renders, with a fixed upstream name.
-    fs.writeFileSync(path.join(nginx.confDir, "plain.conf"), renderUpstreams(app, { blue: blue.port }, "portal", keepalive) + renderListener("127.0.0.1", port, "portal_blue"));
-    const [file, ...args] = nginx.reloadCmd.split(" ");
-    await run(file!, args, { timeoutMs: 20_000 });
-    await nginx.settled();
+    // The same upstream block and listener the program renders, with a fixed upstream name,
+    // published as the program publishes a static file (the switch returns once nginx serves it).
+    const publish = cmd.switchRoute(REPO_ROOT, path.join(nginx.confDir, "plain.conf"), nginx.control);
+    const published = await run(publish.argv[0]!, publish.argv.slice(1), {
+        input: renderUpstreams(app, { blue: blue.port }, "portal", keepalive) + renderListener("127.0.0.1", port, "portal_blue"),
+        timeoutMs: 60_000,
+    });
+    if (published.code !== 0) throw new Error(`publishing plain.conf failed: ${published.stderr}`);
     await waitAnswers(`http://127.0.0.1:${port}/`, "blue");
     return { name: keepalive === KEEPALIVE ? "plain" : `plain-ka${keepalive}`, label: `plain nginx proxy_pass (keepalive ${keepalive})`, url: `http://127.0.0.1:${port}/`, root: () => nginxMaster(nginx), stop: () => nginx.stop() };
 }
