@@ -3,24 +3,11 @@
 // that set their variables with set_by_lua, and the route switches through switch-lua.sh.
 
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { routerScriptSha256 } from "../../lib/routeModes";
 import { evaluate, mockRandomHex, type Evaluation } from "../../offline/evaluate";
 import { steadyBlue, withMode, withRelease } from "../support/stacks";
+import { step, SWITCH } from "../support/stepInputs";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const WEB1 = { [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", value: { dialErrorLimit: 10, host: "10.0.0.11", perDialTimeout: 15, port: 22, user: "deploy" } };
-const SWITCH = (file: string) => `bash /srv/portal/scripts/switch-route.sh /etc/nginx/portal/${file} 'sudo nginx -t' 'sudo nginx -s reload' /run/nginx.pid /var/log/nginx/error.log 30`;
-/** A server step's whole inputs (components/target.ts): keyed on its command line and stdin, a no-op update. */
-const step = (create: string, stdin: string) => ({
-    addPreviousOutputInEnv: false,
-    connection: WEB1,
-    create,
-    update: "true",
-    stdin,
-    triggers: [create, `stdin sha256 ${createHash("sha256").update(stdin).digest("hex")}`],
-    logging: "stderr",
-});
 const SWITCH_LUA = (file: string) => `bash /srv/portal/scripts/switch-lua.sh /etc/nginx/portal/${file} /etc/nginx/portal/router.sock`;
 function prepared() {
     const config = withMode(withRelease(steadyBlue(), { tags: { green: "2020.08.07-1" }, passive: "green" }), "lua");

@@ -7,12 +7,9 @@ import { evaluate, mockRandomHex, type Evaluation } from "../../offline/evaluate
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { REPO, steadyBlue, withRelease } from "../support/stacks";
+import { step, SWITCH } from "../support/stepInputs";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const secret = (value: unknown) => ({ [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
-const WEB1 = secret({ dialErrorLimit: 10, host: "10.0.0.11", perDialTimeout: 15, port: 22, user: "deploy" });
 const HEADER = "# Managed by Pulumi (project portal). Edits are overwritten by the next switch.\n";
-const SWITCH = (file: string) => `bash /srv/portal/scripts/switch-route.sh /etc/nginx/portal/${file} 'sudo nginx -t' 'sudo nginx -s reload' /run/nginx.pid /var/log/nginx/error.log 30`;
 const SWITCH_STATE = (file: string) => `bash /srv/portal/scripts/switch-state.sh /etc/nginx/portal/${file}`;
 const composeLabels = (service: string) => [
     { label: "com.docker.compose.project", value: "portal" },
@@ -21,17 +18,6 @@ const composeLabels = (service: string) => [
     { label: "com.docker.compose.container-number", value: "1" },
 ];
 
-const sha = (text: string) => `stdin sha256 ${createHash("sha256").update(text).digest("hex")}`;
-/** A step's whole inputs (components/target.ts): triggers = command line + stdin hash, a no-op update, stderr logged. */
-const step = (create: string, stdin?: string, more: unknown[] = []) => ({
-    addPreviousOutputInEnv: false,
-    connection: WEB1,
-    create,
-    update: "true",
-    logging: "stderr",
-    ...(stdin === undefined ? {} : { stdin }),
-    triggers: [create, ...(stdin === undefined ? [] : [sha(stdin)]), ...more],
-});
 const prepared = () => withRelease(steadyBlue(), { tags: { green: "2020.08.07-1" }, passive: "green" });
 /** The mock image id: per image resource, and new with every image name (offline/evaluate.ts). */
 const imageId = (resource: string, name: string) => `sha256:${createHash("sha256").update(JSON.stringify([resource, name])).digest("hex")}`;
