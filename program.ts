@@ -5,7 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { ConfigError, validateConfig, type PortalConfig } from "./lib/config";
-import { deployedState, liveGuard, type DeployedState } from "./lib/liveGuard";
+import { deployedState, liveGuard, type DeployedState, type EnvLinesOf } from "./lib/liveGuard";
+import { colorEnv, envLines, secretsOf } from "./lib/rollout";
 import { readRawConfig } from "./lib/rawConfig";
 import { Portal, type TrackOutputs } from "./components/portal";
 import type { ServerOutputs } from "./components/serverRelease";
@@ -54,20 +55,27 @@ function loadOrRefuse(): PortalConfig {
     }
 }
 
-/**
- * The containers' env lines, secrets included, in the order components/appEnv.ts builds
- * them: for the guard's fingerprints only (they leave the program only hashed, in a secret).
- */
-function envLines(config: PortalConfig): string[] {
-    const raw = pulumi.runtime.allConfig()["portal:appSecrets"];
-    let secrets: Record<string, string> = {};
+/** A secret key's map as the engine hands it to the program (JSON text); anything else: none (Config.getSecretObject fails on it with its own message). */
+function rawSecretMap<T>(key: string): T | undefined {
+    const raw = pulumi.runtime.allConfig()[`portal:${key}`];
     try {
-        const parsed = raw === undefined ? {} : JSON.parse(raw);
-        if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) secrets = parsed;
+        const parsed = raw === undefined ? undefined : JSON.parse(raw);
+        return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as T) : undefined;
     } catch {
-        // Not a map: Config.getSecretObject fails on it with its own message.
+        return undefined;
     }
-    return [...Object.entries(config.app.env), ...Object.entries(secrets)].map(([k, v]) => `${k}=${v}`);
+}
+
+/**
+ * Each color's env lines, secrets included, as components/appEnv.ts builds them: for the
+ * guard's fingerprints only (they leave the program only hashed, in a secret).
+ */
+function colorEnvLines(config: PortalConfig): EnvLinesOf {
+    const values = { appSecrets: rawSecretMap<Record<string, string>>("appSecrets"), colorSecrets: rawSecretMap<Record<string, Record<string, string>>>("colorSecrets") };
+    return (track, color) => {
+        const { env, secrets } = colorEnv(config, track, color);
+        return envLines(env, secretsOf(secrets, values));
+    };
 }
 
 /**
@@ -91,7 +99,7 @@ export function guard(last: DeployedState | undefined, next: DeployedState): voi
 /** The program: config, the live guard against the last deployed state, then the resources. */
 export async function guardedProgram(opts?: pulumi.ComponentResourceOptions): Promise<ProgramOutputs> {
     const config = loadOrRefuse();
-    const next = deployedState(config, envLines(config));
+    const next = deployedState(config, colorEnvLines(config));
     guard(await lastDeployed(), next);
     return portalProgram(opts, config, next);
 }
@@ -107,12 +115,13 @@ export function portalProgram(opts?: pulumi.ComponentResourceOptions, config: Po
                 sshPrivateKey: settings.getSecret("sshPrivateKey"),
                 slackWebhook: settings.getSecret("slackWebhook"),
                 appSecrets: settings.getSecretObject<Record<string, string>>("appSecrets"),
+                colorSecrets: settings.getSecretObject<Record<string, Record<string, string>>>("colorSecrets"),
                 registryPassword: settings.getSecret("registryPassword"),
             },
         },
         opts,
     );
-    const state = next ?? deployedState(config, envLines(config));
+    const state = next ?? deployedState(config, colorEnvLines(config));
     const done = pulumi.all(portal.routed.map((r) => (r as CommandStep).stdout));
     const deployed = pulumi.secret(done.apply(() => state));
     return { stage: portal.stage, servers: portal.servers, tracks: portal.tracks, deployed, deployedState: state };

@@ -19,6 +19,7 @@ import {
     describeRollback,
     describeSplit,
     describeStage,
+    envKeyChanges,
     isVerb,
     releaseChanges,
     splitChanges,
@@ -36,7 +37,9 @@ import {
     applyReleaseChanges,
     isQuotedKey,
     portalStackConfig,
+    rawStackValue,
     releaseKey,
+    secretCopies,
     trackRelease,
     type ReleaseBlockPath,
 } from "../lib/stackFileEdit";
@@ -53,7 +56,10 @@ const USAGE = `usage: npm run release -- <verb> [arg] --stack <name> [--dry-run]
        (-s <name> for --stack; --flag=value or --flag value; -h, --help or help: this text)
 verbs:
   status              the stage, colors, tags, canary and the verbs legal now
-  prepare <tag>       steady only: put <tag> on the non-live color and make it passive
+  prepare <tag>       steady only: put <tag> on the non-live color and make it passive, with
+                      the current app.env and appSecrets as that color's own env
+  reconfigure         steady only: prepare the live tag with the current app.env and
+                      appSecrets (an env change or secret rotation, rolled out like a tag)
   canary <percent>    prepared only: send 0 to 99.99 percent of live traffic to the passive color
   deploy              prepared only: make the passive color live (canary back to 0)
   abort               prepared only: point passive back at live (the prepared container stays, unrouted)
@@ -201,32 +207,37 @@ function renderScalar(value: string | number, tag: boolean): string {
     return tag ? JSON.stringify(value) : String(value);
 }
 
-function renderValue(change: ReleaseChange, value: ChangeValue | undefined): string {
+function renderValue(path: readonly string[], value: ChangeValue | undefined): string {
     if (value === undefined) return "(unset)";
     if (typeof value === "object") {
-        return `{ ${Object.entries(value).map(([key, v]) => `${key}: ${renderScalar(v, isQuotedKey([...change.path, key]))}`).join(", ")} }`;
+        // Copied secrets: their names only, never a ciphertext.
+        if (Object.values(value).some((v) => typeof v === "object" && "secure" in v)) return `{ ${Object.keys(value).join(", ")} } (encrypted, copied from portal:appSecrets)`;
+        const fields = Object.entries(value).map(([key, v]) => `${key}: ${renderValue([...path, key], v)}`);
+        return fields.length === 0 ? "{}" : `{ ${fields.join(", ")} }`;
     }
-    return renderScalar(value, isQuotedKey(change.path));
+    return renderScalar(value, isQuotedKey(path));
 }
 
-function renderChanges(block: ReleaseBlockPath, changes: readonly ReleaseChange[]): string[] {
-    const width = Math.max(...changes.map((c) => releaseKey(c.path, block).length));
-    return changes.map((c) => `  ${releaseKey(c.path, block).padEnd(width)}  ${renderValue(c, c.before)} → ${renderValue(c, c.after)}`);
+/** The changed keys, one line each; `blocks`: each change list with the block it is below. */
+function renderChanges(blocks: readonly (readonly [ReleaseBlockPath, readonly ReleaseChange[]])[]): string[] {
+    const all = blocks.flatMap(([block, changes]) => changes.map((c) => [releaseKey(c.path, block), c] as const));
+    const width = Math.max(...all.map(([key]) => key.length));
+    return all.map(([key, c]) => `  ${key.padEnd(width)}  ${renderValue(c.path, c.before)} → ${renderValue(c.path, c.after)}`);
 }
 
-function renderReport(command: Command, target: Target, file: string, before: ReleaseConfig, after: ReleaseConfig, changes: readonly ReleaseChange[], notes: readonly string[]): string {
-    return renderEdited(command, file, trackSuffix(target), target.block, changes, notes, [
+function renderReport(command: Command, target: Target, file: string, before: ReleaseConfig, after: ReleaseConfig, changes: readonly (readonly [ReleaseBlockPath, readonly ReleaseChange[]])[], notes: readonly string[]): string {
+    return renderEdited(command, file, trackSuffix(target), changes, notes, [
         `stage ${describeStage(after)}${stageOf(before) === stageOf(after) ? "" : ` (was ${stageOf(before)})`}`,
     ], `then legal: ${describeLegalVerbs(after, target.track.colors)}`);
 }
 
 /** The report of any edit: title, changed keys, notes, the state after, the next commands. */
-function renderEdited(command: Command, file: string, suffix: string, block: ReleaseBlockPath, changes: readonly ReleaseChange[], notes: readonly string[], state: string[], legal: string): string {
+function renderEdited(command: Command, file: string, suffix: string, changes: readonly (readonly [ReleaseBlockPath, readonly ReleaseChange[]])[], notes: readonly string[], state: string[], legal: string): string {
     const { stack, dryRun } = command;
     const title = [command.verb, command.argument].filter((w) => w !== undefined).join(" ");
     const lines = [
         `${dryRun ? "dry run: " : ""}${title} on stack ${stack}${suffix} (${file})`,
-        ...renderChanges(block, changes),
+        ...renderChanges(changes),
         ...notes.map((note) => `note: ${note}`),
         ...state,
         dryRun ? `nothing written (dry run). Without --dry-run, then:` : `wrote ${file}. Next:`,
@@ -266,7 +277,7 @@ function changeRelease(command: Command, fileName: string, filePath: string, tex
         );
     }
     const before = releaseAt(config, target);
-    const result = transition(before, verb, command.argument, track.colors, { mutableTags: config.mutableTags, image: track.image });
+    const result = transition(before, verb, command.argument, track.colors, { mutableTags: config.mutableTags, image: track.image, env: config.app.env });
     if (!result.ok) {
         return refusedOn(target, result.reason);
     }
@@ -274,7 +285,10 @@ function changeRelease(command: Command, fileName: string, filePath: string, tex
     if (changes.length === 0) {
         return ok(`${verb} ${command.argument ?? ""}: nothing to change on stack ${command.stack}${trackSuffix(target)}\nstage ${describeStage(before)}\n`);
     }
-    const edited = applyReleaseChanges(text, changes, block);
+    // Each newly pinned color gets its own copy of the app secrets, next to its env.
+    const secrets = secretCopies(text, track.colors.filter((c) => result.pinned?.includes(c)));
+    const notes = [...result.notes, ...secretNotes(text, result.release.passive, result.pinned ?? [])];
+    const edited = applyReleaseChanges(applyReleaseChanges(text, changes, block), secrets.changes, secrets.block);
     let afterConfig: PortalConfig;
     try {
         afterConfig = validated(edited, fileName, command.stack);
@@ -286,8 +300,14 @@ function changeRelease(command: Command, fileName: string, filePath: string, tex
     if (!isDeepStrictEqual(after, result.release)) {
         return refusedOn(target, `cannot ${verb}: the edited file would not hold the intended release; edit it by hand`);
     }
-    if (!isDeepStrictEqual(withReleaseAt(afterConfig, target, before), config)) {
+    // The copied secrets are checked below; everything else must be as it was.
+    if (!isDeepStrictEqual({ ...withReleaseAt(afterConfig, target, before), secretNames: config.secretNames }, config)) {
         return refusedOn(target, `cannot ${verb}: the edited file would change more than ${releaseKey([], block)}; edit it by hand`);
+    }
+    const appSecrets = rawStackValue(text, "portal:appSecrets") ?? {};
+    const copied = (rawStackValue(edited, "portal:colorSecrets") ?? {}) as Record<string, unknown>;
+    if ((result.pinned ?? []).some((c) => !isDeepStrictEqual(copied[c] ?? {}, appSecrets))) {
+        return refusedOn(target, `cannot ${verb}: the edited file would not give ${result.pinned!.join(", ")} a copy of portal:appSecrets; edit it by hand`);
     }
     if (!command.dryRun) {
         if (fs.readFileSync(filePath, "utf8") !== text) {
@@ -295,7 +315,17 @@ function changeRelease(command: Command, fileName: string, filePath: string, tex
         }
         writeAtomically(filePath, edited);
     }
-    return ok(renderReport(command, target, fileName, before, after, changes, result.notes));
+    return ok(renderReport(command, target, fileName, before, after, [[block, changes], [secrets.block, secrets.changes]], notes));
+}
+
+/** "green secrets: ~ DATABASE_PASSWORD" for the prepared color: names whose ciphertext differs from its last copy (set again). */
+function secretNotes(text: string, color: string, pinned: readonly string[]): string[] {
+    if (!pinned.includes(color)) return [];
+    const had = ((rawStackValue(text, "portal:colorSecrets") ?? {}) as Record<string, Record<string, unknown> | undefined>)[color];
+    if (had === undefined) return [];
+    const texts = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, JSON.stringify(v)]));
+    const changes = envKeyChanges(texts(had), texts((rawStackValue(text, "portal:appSecrets") ?? {}) as Record<string, unknown>));
+    return changes.length === 0 ? [] : [`${color} secrets: ${changes.join(", ")} (values stay encrypted; a secret set again counts as changed)`];
 }
 
 const EDGE_BLOCK: ReleaseBlockPath = ["portal:edge"];
@@ -329,7 +359,7 @@ function changeSplit(command: Command, fileName: string, filePath: string, text:
         writeAtomically(filePath, edited);
     }
     const hosts = edge.hosts.map((h) => h.name).join(", ");
-    return ok(renderEdited(command, fileName, "", EDGE_BLOCK, changes, result.notes.slice(0, -1), [`edge (${hosts}): ${result.notes[result.notes.length - 1]}`], "then legal: split <track> <percent>"));
+    return ok(renderEdited(command, fileName, "", [[EDGE_BLOCK, changes]], result.notes.slice(0, -1), [`edge (${hosts}): ${result.notes[result.notes.length - 1]}`], "then legal: split <track> <percent>"));
 }
 
 function runCommand(command: Command, cwd: string): ReleaseResult {

@@ -1,8 +1,10 @@
-// The app's environment for containers and the migrator: plain `portal:app.env` plus the
-// secret `portal:appSecrets`. With secrets present the result is a secret Output, so it
-// is encrypted in state and masked in previews.
+// A color's environment for its containers, its env file and its migrator: its plain env
+// plus its secrets (lib/rollout.ts colorEnv says which). With secrets the result is a secret
+// Output, so it is encrypted in state and masked in previews.
 
 import * as pulumi from "@pulumi/pulumi";
+import { envLines, secretsOf, type ColorEnv } from "../lib/rollout";
+import type { Color } from "../lib/config";
 
 export interface AppEnv {
     /** KEY=VALUE strings for docker.Container envs. */
@@ -11,9 +13,20 @@ export interface AppEnv {
     envFile: pulumi.Input<string>;
 }
 
-export function appEnv(env: Record<string, string>, secrets?: pulumi.Output<Record<string, string>>): AppEnv {
-    const plain = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    const envs: pulumi.Input<string[]> = secrets ? secrets.apply((s) => [...plain, ...Object.entries(s).map(([k, v]) => `${k}=${v}`)]) : plain;
+/** The stack's two secret keys as the program reads them (absent: not set). */
+export interface AppSecrets {
+    appSecrets?: pulumi.Output<Record<string, string>>;
+    colorSecrets?: pulumi.Output<Record<Color, Record<string, string>>>;
+}
+
+export function appEnv(color: ColorEnv, secrets: AppSecrets): AppEnv {
+    const from = color.secrets;
+    const source: pulumi.Output<unknown> | undefined = from.key === "appSecrets" ? secrets.appSecrets : secrets.colorSecrets;
+    // A color with no secret names runs a plain env, so the secret key of another color
+    // (or the shared one) never turns its inputs secret.
+    const envs: pulumi.Input<string[]> = source && color.secretNames.length > 0
+        ? source.apply((values) => envLines(color.env, secretsOf(from, { [from.key]: values })))
+        : envLines(color.env, {});
     const envFile = pulumi.output(envs).apply((lines) => lines.map((l) => `${l}\n`).join(""));
     return { envs, envFile };
 }

@@ -1,7 +1,7 @@
 // Prepare step c: on the primary server, run the migrations of a color's new tag in a
-// one-off container. It runs again only when that color's tag changes (never on deploy
-// or rollback), after every server has pulled the image; a non-zero exit fails it, and
-// no server's container of that color starts (they all depend on it).
+// one-off container, with that color's env. It runs again only when that color's image or
+// env changes (never on deploy or rollback), after every server has pulled the image; a
+// non-zero exit fails it, and no server's container of that color starts (they all depend on it).
 
 import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
@@ -31,15 +31,13 @@ export class Migration extends pulumi.ComponentResource {
                 // Keyed on what it migrates: the command line names the image (repository and
                 // tag) and the migrate argv, so only a new image of this color runs it again.
                 create: cmd.runMigrations(primary.home, containerName(`migrate-${run.color}`), run.image, run.args),
-                // The env is not a trigger: an env or secret change is stored by the no-op update
-                // (components/target.ts), so the next migration of this color runs with it, and no
-                // old migration runs again. (ignoreChanges would keep the first env forever: pulumi@v3.248.0
-                // pkg/resource/deploy/step_generator.go applies processIgnoreChanges before the diff,
-                // so even the replacement for a new tag was created with the old stdin.)
+                // The color's env on stdin, and (through its hash, secret like the env) a trigger:
+                // a color's env or secrets change only when that color is prepared again (a
+                // pinned color's own env; the live guard refuses any change of a serving
+                // color's), so its migration runs again with them, e.g. for a new database URL.
                 stdin: args.envLines,
                 // A mutable tag's command line stays the same when its image is pulled again.
                 ...(run.pull === undefined ? {} : { triggers: [run.pull] }),
-                rerunOnStdin: false,
                 // The app's own output: shown only in the error when it fails.
                 logging: "none",
             },

@@ -6,9 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as cmd from "../lib/commands";
 import type { Color, PortalConfig } from "../lib/config";
-import { liveNotice, migrationRuns, preparedNotice, stageOf, type Stage } from "../lib/rollout";
-import { appEnv } from "./appEnv";
-import { trackScoped, tracksOf } from "../lib/tracks";
+import { colorEnv, liveNotice, migrationRuns, preparedNotice, stageOf, type Stage } from "../lib/rollout";
+import { appEnv, type AppEnv } from "./appEnv";
+import { trackScoped, tracksOf, type Track } from "../lib/tracks";
 import { Edge } from "./edge";
 import { Migration } from "./migration";
 import { failureNoticeHook, slackNotice, withErrorHook } from "./notice";
@@ -19,6 +19,8 @@ export interface PortalSecrets {
     sshPrivateKey?: pulumi.Output<string>;
     slackWebhook?: pulumi.Output<string>;
     appSecrets?: pulumi.Output<Record<string, string>>;
+    /** Per pinned color: its own copy of the app secrets (the release helper copies them at prepare). */
+    colorSecrets?: pulumi.Output<Record<Color, Record<string, string>>>;
     registryPassword?: pulumi.Output<string>;
 }
 
@@ -74,7 +76,12 @@ export class Portal extends pulumi.ComponentResource {
         const gate = [...servers, ...edges].flatMap((h) => (h.preflight ? [h.preflight] : []));
         for (const server of servers) server.begin(gate);
         const primary = servers.find((s) => s.server.primary)!;
-        const env = appEnv(config.app.env, secrets.appSecrets);
+        // Each color's own env (lib/rollout.ts colorEnv); colors are unique across tracks.
+        const envs = new Map<Color, AppEnv>();
+        const envOf = (track: Track, color: Color): AppEnv => {
+            if (!envs.has(color)) envs.set(color, appEnv(colorEnv(config, track, color), secrets));
+            return envs.get(color)!;
+        };
         const liveSwitches: Record<string, pulumi.Resource[]> = {};
         const mainStaticFiles = new Map<Server, pulumi.Resource>();
 
@@ -108,7 +115,7 @@ export class Portal extends pulumi.ComponentResource {
                 const pulls = servers.map((s) => s.images[run.color]!);
                 migrations[run.color] = new Migration(
                     `${primary.name}-${run.color}-migration`,
-                    { primary, run, after: [...pulls, ...earlier], envLines: env.envFile },
+                    { primary, run, after: [...pulls, ...earlier], envLines: envOf(track, run.color).envFile },
                     { parent: primary },
                 ).done;
             }
@@ -121,8 +128,7 @@ export class Portal extends pulumi.ComponentResource {
                     stamp: stamp.stdout,
                     canarySalt: salt,
                     migrations,
-                    envs: env.envs,
-                    envLines: env.envFile,
+                    env: (color) => envOf(track, color),
                     mainStaticFiles: mainStaticFiles.get(server),
                 });
                 deployedOn.push(deployed);

@@ -10,6 +10,7 @@ import type { Color } from "../lib/config";
 import { envFile, renderCompose } from "../lib/compose";
 import { colorRepository, colorRuns, liveRoute, passiveRoute, workerRuns } from "../lib/rollout";
 import { trackScoped, type Track } from "../lib/tracks";
+import type { AppEnv } from "./appEnv";
 import { ColorDeployment } from "./colorDeployment";
 import { Promotion } from "./promotion";
 import { Routing } from "./routing";
@@ -25,10 +26,8 @@ export interface ServerReleaseArgs {
     stamp: pulumi.Output<string>;
     /** Per color of the track: the migration every server's container of that color waits for. */
     migrations: Partial<Record<Color, pulumi.Resource>>;
-    /** The app's env as container env strings (secret when app secrets are set). */
-    envs: pulumi.Input<string[]>;
-    /** The same as KEY=VALUE lines, for the colors' env files (the compose file's env_file). */
-    envLines: pulumi.Input<string>;
+    /** Each color's env: container env strings and the env file's lines (secret when it has secrets). */
+    env: (color: Color) => AppEnv;
 }
 
 export interface ServerOutputs {
@@ -75,11 +74,11 @@ export function deployTrack(server: Server, track: Track, args: ServerReleaseArg
     const colors: Partial<Record<Color, ColorDeployment>> = {};
     for (const run of colorRuns(config, track)) {
         // The env the color runs with, for `docker-compose up` by hand (secrets stay on the server, 0600).
-        server.step(`${run.color}-env`, { create: cmd.writeEnv(server.home, envFile(track.dir, run.color)), stdin: args.envLines }, { parent: server, dependsOn: after });
+        server.step(`${run.color}-env`, { create: cmd.writeEnv(server.home, envFile(track.dir, run.color)), stdin: args.env(run.color).envFile }, { parent: server, dependsOn: after });
         const migration = args.migrations[run.color];
         colors[run.color] = new ColorDeployment(
             `${name}-${run.color}`,
-            { server, track, run, gate: migration ? [migration] : [], envs: args.envs },
+            { server, track, run, gate: migration ? [migration] : [], envs: args.env(run.color).envs },
             { parent: server },
         );
     }
@@ -105,7 +104,7 @@ export function deployTrack(server: Server, track: Track, args: ServerReleaseArg
     const workers = track.main
         ? new Workers(
               `${name}-workers`,
-              { server, runs: workerRuns(config, server.server), image: server.images[live.color]!, envs: args.envs, after: [promotion.recorded] },
+              { server, runs: workerRuns(config, server.server), image: server.images[live.color]!, envs: args.env(live.color).envs, after: [promotion.recorded] },
               { parent: server },
           ).containers
         : [];

@@ -47,6 +47,14 @@ export interface ReleaseConfig {
      * like a new tag and never touches the live one. Only colors set in the stack are present.
      */
     images?: Partial<Record<Color, string>>;
+    /**
+     * The env each color runs with, written by the release helper's prepare from `app.env`
+     * (its secrets are `portal:colorSecrets.<color>`): a color keeps its own config, so an env
+     * or secret change is prepared on the passive color like a new tag and the live one keeps
+     * its old env. A color absent here runs `app.env` and `portal:appSecrets` (a stack from
+     * before per-color config).
+     */
+    env?: Partial<Record<Color, Record<string, string>>>;
 }
 
 export interface ServerConfig {
@@ -189,6 +197,26 @@ export interface PortalConfig {
     /** Tags that may be re-pushed (e.g. latest): accepted without a digest, pulled again on every prepare. */
     mutableTags: string[];
     registry?: RegistryConfig;
+    /**
+     * The names (never the values) of the secret env values: `portal:appSecrets` and each
+     * color's `portal:colorSecrets.<color>`. A color with none runs a plain env.
+     */
+    secretNames: SecretNames;
+}
+
+export interface SecretNames {
+    appSecrets: string[];
+    colorSecrets: Record<Color, string[]>;
+}
+
+function mapKeys(value: unknown): string[] {
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
+}
+
+/** The secret names out of the raw secret keys (an opaque encrypted value offline: none known). */
+function secretNamesOf(raw: RawConfig): SecretNames {
+    const colors = typeof raw.colorSecrets === "object" && raw.colorSecrets !== null ? (raw.colorSecrets as Record<string, unknown>) : {};
+    return { appSecrets: mapKeys(raw.appSecrets), colorSecrets: Object.fromEntries(mapKeys(colors).map((c) => [c, mapKeys(colors[c])])) };
 }
 
 /** The raw values of the `portal:` namespace, keyed without the prefix. */
@@ -232,8 +260,10 @@ export function validateConfig(raw: RawConfig, storage?: SecretStorage): PortalC
         edge: raw.edge === undefined ? undefined : rules.edge(p, raw.edge, dir),
         mutableTags,
         registry: raw.registry === undefined ? undefined : rules.registry(p, raw.registry),
+        secretNames: secretNamesOf(raw),
     };
     checkClashes(p, config);
+    checkColorSecrets(p, raw.colorSecrets, config);
     if (config.target === "local" && config.edge) {
         p.add("edge", "is set with target local; allowed: no edge on the local target (it has one server)");
     }
@@ -255,6 +285,21 @@ export function validateConfig(raw: RawConfig, storage?: SecretStorage): PortalC
     }
     p.throwIfAny();
     return config;
+}
+
+/**
+ * `colorSecrets.<color>` belongs to a color whose config the release helper pinned
+ * (`release.env.<color>` of its track): only such a color reads it, so any other entry is a
+ * leftover or a typo that would silently not reach any container.
+ */
+function checkColorSecrets(p: Problems, value: unknown, config: PortalConfig): void {
+    if (typeof value !== "object" || value === null || Array.isArray(value) || !p.clean("colorSecrets", "tracks")) return;
+    const pinned = [config.release, ...config.tracks.map((t) => t.release)].flatMap((r) => Object.keys(r.env ?? {}));
+    for (const color of Object.keys(value)) {
+        if (!pinned.includes(color)) {
+            p.add(`colorSecrets.${color}`, `is set, but no release pins ${color}'s env (release.env.${color}), so no container reads it; allowed: ${pinned.join(", ") || "(no color is pinned; the release helper's prepare pins them)"}`);
+        }
+    }
 }
 
 /** Two tracks on one port, one color in two tracks, one directory twice, an edge split to nowhere. */

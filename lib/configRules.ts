@@ -125,7 +125,7 @@ function releaseTag(p: Problems, path: string, value: unknown, mutable: readonly
 }
 
 export function release(p: Problems, path: string, value: unknown, colors: readonly Color[], mutable: readonly string[] = []): ReleaseConfig {
-    const r = object(p, path, value, ["tags", "images", "live", "passive", "canary", "previous", "pulled"]);
+    const r = object(p, path, value, ["tags", "images", "env", "live", "passive", "canary", "previous", "pulled"]);
     const rawImages = object(p, `${path}.images`, r.images, colors, false);
     const images: Partial<Record<Color, string>> = {};
     for (const color of colors) {
@@ -150,7 +150,12 @@ export function release(p: Problems, path: string, value: unknown, colors: reado
     if (p.clean(`${path}.live`, `${path}.passive`) && canary > 0 && passive === live) {
         p.add(`${path}.canary`, `is ${canary} while ${path}.passive equals ${path}.live (${live}); allowed: 0 outside a rollout`);
     }
-    const result: ReleaseConfig = { tags, ...(r.images === undefined ? {} : { images }), live, passive, canary };
+    const rawEnv = object(p, `${path}.env`, r.env, colors, false);
+    const env: Partial<Record<Color, Record<string, string>>> = {};
+    for (const color of colors) {
+        if (rawEnv[color] !== undefined) env[color] = envMap(p, `${path}.env.${color}`, rawEnv[color], true);
+    }
+    const result: ReleaseConfig = { tags, ...(r.images === undefined ? {} : { images }), ...(r.env === undefined ? {} : { env }), live, passive, canary };
     if (r.previous !== undefined) result.previous = previousRelease(p, `${path}.previous`, r.previous, colors);
     if (r.pulled !== undefined) result.pulled = pulled(p, `${path}.pulled`, r.pulled, colors);
     return result;
@@ -343,6 +348,17 @@ export function prune(p: Problems, value: unknown): PruneConfig {
     return { keep: f.keep === undefined ? 5 : integer(p, "prune.keep", f.keep, 1, 1000) };
 }
 
+/** A map of environment variables (app.env, release.env.<color>): NAME: value, no newline or NUL. */
+export function envMap(p: Problems, path: string, value: unknown, required: boolean): Record<string, string> {
+    const map = object(p, path, value, null, required);
+    const env: Record<string, string> = {};
+    for (const [key, v] of Object.entries(map)) {
+        env[key] = matching(p, `${path}.${key}`, v, pattern.ENV_VALUE, "a string without newline or NUL");
+        matching(p, `${path}.${key}`, key, pattern.ENV_NAME, "an environment variable name: [A-Za-z_][A-Za-z0-9_]*");
+    }
+    return env;
+}
+
 export function app(p: Problems, value: unknown): AppConfig {
     const a = object(p, "app", value, ["port", "healthPath", "hostPorts", "upstreamHost", "bindAddress", "env", "migrate", "healthTimeoutSeconds", "stopGraceSeconds"]);
     const ports = object(p, "app.hostPorts", a.hostPorts, COLOR_LIST);
@@ -353,12 +369,7 @@ export function app(p: Problems, value: unknown): AppConfig {
     if (p.clean("app.hostPorts.blue", "app.hostPorts.green") && hostPorts.blue === hostPorts.green) {
         p.add("app.hostPorts", `gives blue and green the same port ${hostPorts.blue}; allowed: two different ports`);
     }
-    const envValue = object(p, "app.env", a.env, null, false);
-    const env: Record<string, string> = {};
-    for (const [key, v] of Object.entries(envValue)) {
-        env[key] = matching(p, `app.env.${key}`, v, pattern.ENV_VALUE, "a string without newline or NUL");
-        matching(p, `app.env.${key}`, key, pattern.ENV_NAME, "an environment variable name: [A-Za-z_][A-Za-z0-9_]*");
-    }
+    const env = envMap(p, "app.env", a.env, false);
     return {
         port: integer(p, "app.port", a.port, 1, 65535),
         healthPath: matching(p, "app.healthPath", a.healthPath, pattern.URL_PATH, "a URL path starting with '/': letters, digits, '.', '_', '~', '-', '/'"),

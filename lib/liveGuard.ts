@@ -52,14 +52,17 @@ export interface DeployedTrack {
 /** What a stack deployed, per track name (the main track is `main`): the program's `deployed` output. */
 export type DeployedState = Record<string, DeployedTrack>;
 
-/** The state `config` deploys; `envLines` are the containers' KEY=VALUE env lines, secrets included. */
-export function deployedState(config: PortalConfig, envLines: string[]): DeployedState {
+/** A color's containers' KEY=VALUE env lines, secrets included (colorEnv's env and secrets). */
+export type EnvLinesOf = (track: Track, color: Color) => string[];
+
+/** The state `config` deploys; `envLines` gives each color's env lines. */
+export function deployedState(config: PortalConfig, envLines: EnvLinesOf): DeployedState {
     const state: DeployedState = {};
     for (const track of tracksOf(config)) {
         const colors: Record<Color, DeployedColor> = {};
         for (const run of colorRuns(config, track)) {
             const spec = colorContainerSpec(config, track, run);
-            const fingerprint = createHash("sha256").update(JSON.stringify({ spec, envs: envLines })).digest("hex");
+            const fingerprint = createHash("sha256").update(JSON.stringify({ spec, envs: envLines(track, run.color) })).digest("hex");
             colors[run.color] = { image: run.image, fingerprint };
         }
         const { live, passive, canary } = track.release;
@@ -104,9 +107,11 @@ export function liveGuard(last: DeployedState | undefined, next: DeployedState):
             } else if (now.fingerprint !== old.fingerprint) {
                 const what = now.image !== old.image ? `its image ${old.image} -> ${now.image}` : "its env, secrets, ports or labels";
                 const stillServing = servesIn(after, color);
-                const next = stillServing
-                    ? `prepare the change on the passive color instead (npm run release -- prepare <tag>${flag}), or pin ${color}'s repository in release.images.${color} if the repository changed`
-                    : `one change per pulumi up: first move traffic (deploy, rollback or abort) with ${color} unchanged, pulumi up; then prepare ${color} in the next`;
+                const next = !stillServing
+                    ? `one change per pulumi up: first move traffic (deploy, rollback or abort) with ${color} unchanged, pulumi up; then prepare ${color} in the next`
+                    : now.image !== old.image
+                      ? `prepare the change on the passive color instead (npm run release -- prepare <tag>${flag}), or pin ${color}'s repository in release.images.${color} if the repository changed`
+                      : `put ${color}'s env and secrets back (release.env.${color} and colorSecrets.${color}; a color without release.env runs app.env and appSecrets), then change app.env or appSecrets and prepare that on the passive color (npm run release -- reconfigure${flag})`;
                 problems.push(`${head}; this change would replace its container (${what}) in the same update. Legal next step: ${next}.`);
             }
         }

@@ -3,6 +3,7 @@
 // `portal:release`) and a verb (with its argument), the next release or a refusal saying
 // why, in which stage, and which verbs are legal instead. No files, no Pulumi.
 
+import { isDeepStrictEqual } from "node:util";
 import { COLORS, type Color, type EdgeConfig, type LiveChange, type ReleaseConfig } from "./config";
 import { isMutableTag } from "./configRules";
 import { PERCENT, TAG_REFERENCE } from "./patterns";
@@ -12,7 +13,7 @@ import { MAIN_TRACK, otherColorOf } from "./tracks";
 /** A track's two colors; the main track's are blue/green. */
 export type ColorPair = readonly [Color, Color];
 
-export const VERBS = ["prepare", "canary", "deploy", "abort", "rollback", "split"] as const;
+export const VERBS = ["prepare", "reconfigure", "canary", "deploy", "abort", "rollback", "split"] as const;
 export type Verb = (typeof VERBS)[number];
 
 /** The verbs that change a track's release block (split changes portal:edge). */
@@ -21,6 +22,7 @@ export type ReleaseVerb = Exclude<Verb, "split">;
 /** The arguments each verb takes, as shown in usage and refusals: required ones in <>, optional ones in []. */
 export const VERB_ARGUMENT: Record<Verb, string | null> = {
     prepare: "<tag>",
+    reconfigure: null,
     canary: "<percent>",
     deploy: null,
     abort: null,
@@ -31,6 +33,7 @@ export const VERB_ARGUMENT: Record<Verb, string | null> = {
 /** How many positional arguments each verb takes: [at least, at most]. */
 const VERB_ARITY: Record<Verb, readonly [number, number]> = {
     prepare: [1, 1],
+    reconfigure: [0, 0],
     canary: [1, 1],
     deploy: [0, 0],
     abort: [0, 0],
@@ -48,7 +51,8 @@ export function argumentProblem(verb: Verb, args: readonly string[]): string | u
 }
 
 export type Transition =
-    | { ok: true; release: ReleaseConfig; notes: string[] }
+    /** `pinned`: the colors whose env the transition (re)wrote from app.env; their secrets are copied from appSecrets. */
+    | { ok: true; release: ReleaseConfig; notes: string[]; pinned?: Color[] }
     | { ok: false; reason: string };
 
 export function isVerb(word: string): word is Verb {
@@ -101,7 +105,7 @@ export function legalVerbs(release: ReleaseConfig, colors: ColorPair = COLORS): 
     if (stageOf(release) === "prepared") {
         return ["canary", "deploy", "abort"];
     }
-    return rollbackColor(release, colors) === undefined ? ["prepare"] : ["prepare", "rollback"];
+    return rollbackColor(release, colors) === undefined ? ["prepare", "reconfigure"] : ["prepare", "reconfigure", "rollback"];
 }
 
 /** "canary <percent>, deploy, abort"; a rollback that needs its color named shows it: "rollback green". */
@@ -148,7 +152,7 @@ function whyIllegalNow(release: ReleaseConfig, colors: ColorPair, verb: Verb): s
     if (verb === "rollback" && stageOf(release) === "steady") {
         return `the other color ${otherColorIn(colors, release.live)} has no tag to roll back to`;
     }
-    const needs = verb === "prepare" || verb === "rollback" ? "steady" : "prepared";
+    const needs = verb === "prepare" || verb === "reconfigure" || verb === "rollback" ? "steady" : "prepared";
     return `${verb} needs a ${needs} release and this one is ${stageOf(release)}`;
 }
 
@@ -180,6 +184,8 @@ export function transition(release: ReleaseConfig, verb: ReleaseVerb, argument?:
     switch (verb) {
         case "prepare":
             return prepare(release, colors, argument ?? "", context);
+        case "reconfigure":
+            return prepare(release, colors, release.tags[release.live], context, true);
         case "canary":
             return canary(release, colors, argument ?? "");
         case "deploy": {
@@ -204,6 +210,11 @@ export interface TransitionContext {
     mutableTags?: readonly string[];
     now?: Date;
     image?: string;
+    /**
+     * The current `app.env`: the prepared color gets it as its own `env` (and an unpinned
+     * live color too, unchanged). Undefined: the release's env is left as it is.
+     */
+    env?: Readonly<Record<string, string>>;
 }
 
 /** YYYYMMDD-HHMMSS in UTC, like the program's release stamp. */
@@ -216,27 +227,55 @@ export function pullStamp(now: Date): string {
  * config-only change. A mutable tag (portal:mutableTags) also gets a new `pulled` stamp on
  * that color, which makes the program pull it again.
  */
-function prepare(release: ReleaseConfig, colors: ColorPair, tag: string, context: TransitionContext): Transition {
+function prepare(release: ReleaseConfig, colors: ColorPair, tag: string, context: TransitionContext, reconfigure = false): Transition {
     if (!TAG_REFERENCE.test(tag)) {
         return refuse(release, colors, "prepare", tag, `${JSON.stringify(tag)} is not a Docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, optionally @sha256:<64 hex>)`);
     }
     const color = otherColorIn(colors, release.live);
-    const notes =
-        tag === release.tags[release.live]
-            ? [`${tag} is also the live tag: ${color} runs the same image as ${release.live}, so only config changes differ`]
-            : [];
+    const notes = reconfigure
+        ? [`${color} gets the live tag ${tag} with the current app.env and appSecrets; ${release.live} keeps running live with its own`]
+        : tag === release.tags[release.live]
+          ? [`${tag} is also the live tag: ${color} runs the same image as ${release.live}, so only config changes differ`]
+          : [];
     const { image } = context;
     const images = release.images !== undefined && image !== undefined ? { images: { ...release.images, [color]: image } } : {};
     if (images.images && image !== release.images?.[release.live]) {
         notes.push(`${color} runs ${image}, live ${release.live} keeps ${release.images?.[release.live] ?? "the stack's image"}`);
     }
     const next: ReleaseConfig = { ...release, ...images, tags: { ...release.tags, [color]: tag }, passive: color, canary: 0 };
+    const pinned: Color[] = [];
+    if (context.env !== undefined) {
+        const live = release.live;
+        pinned.push(color);
+        if (release.env?.[live] === undefined) {
+            pinned.push(live);
+            notes.push(`${live} (live) is pinned to the current app.env and appSecrets, which it must already run: if they changed since the last pulumi up, the live guard refuses the update; put them back, then prepare`);
+        }
+        const env = (c: Color) => (pinned.includes(c) ? { ...context.env } : release.env?.[c]);
+        next.env = Object.fromEntries(colors.filter((c) => env(c) !== undefined).map((c) => [c, env(c)!]));
+        notes.push(...envNotes(color, release.env?.[color], context.env));
+    }
     if (isMutableTag(tag, context.mutableTags ?? [])) {
         const stamp = pullStamp(context.now ?? new Date());
         next.pulled = { ...release.pulled, [color]: stamp };
         notes.push(`${tag} is a mutable tag: ${color} pulls it again (pulled.${color} ${stamp})`);
     }
-    return { ok: true, release: next, notes };
+    return { ok: true, release: next, notes, ...(pinned.length > 0 ? { pinned } : {}) };
+}
+
+/** "green env: + FEATURE_X, ~ DJANGO_SETTINGS_MODULE, - OLD" (names only), or nothing when the env is the same. */
+function envNotes(color: Color, before: Readonly<Record<string, string>> | undefined, after: Readonly<Record<string, string>>): string[] {
+    if (before === undefined) return [];
+    const changes = envKeyChanges(before, after);
+    return changes.length === 0 ? [] : [`${color} env: ${changes.join(", ")}`];
+}
+
+/** The names added (+), changed (~) and removed (-) between two env maps, values never shown. */
+export function envKeyChanges(before: Readonly<Record<string, string>>, after: Readonly<Record<string, string>>): string[] {
+    const added = Object.keys(after).filter((k) => !(k in before)).map((k) => `+ ${k}`);
+    const changed = Object.keys(after).filter((k) => k in before && before[k] !== after[k]).map((k) => `~ ${k}`);
+    const removed = Object.keys(before).filter((k) => !(k in after)).map((k) => `- ${k}`);
+    return [...added, ...changed, ...removed];
 }
 
 /**
@@ -282,8 +321,8 @@ function canary(release: ReleaseConfig, colors: ColorPair, text: string): Transi
     return { ok: true, release: { ...release, canary: percent }, notes: [] };
 }
 
-/** A value the stack file holds under a changed key: a scalar, or a whole new mapping (added as one flow-mapping line). */
-export type ChangeValue = string | number | Readonly<Record<string, string | number>>;
+/** A value the stack file holds under a changed key: a scalar, or a whole new mapping (written as one flow mapping). */
+export type ChangeValue = string | number | { readonly [key: string]: ChangeValue };
 
 /** One changed key of a block (a release block, or `portal:edge`): its path below the block, old and new value. */
 export interface ReleaseChange {
@@ -315,6 +354,16 @@ export function releaseChanges(before: ReleaseConfig, after: ReleaseConfig, colo
         const image = after.images?.[color];
         if (image !== undefined && image !== before.images?.[color]) {
             changes.push({ path: ["images", color], before: before.images?.[color], after: image });
+        }
+    }
+    if (after.env !== undefined && before.env === undefined) {
+        changes.push({ path: ["env"], before: undefined, after: after.env as ChangeValue });
+    } else {
+        for (const color of colors) {
+            const env = after.env?.[color];
+            if (env !== undefined && !isDeepStrictEqual(env, before.env?.[color])) {
+                changes.push({ path: ["env", color], before: before.env?.[color], after: env });
+            }
         }
     }
     for (const key of ["live", "passive", "canary"] as const) {

@@ -33,6 +33,40 @@ export function colorRepository(track: Pick<Track, "image" | "release">, color: 
     return track.release.images?.[color] ?? track.image;
 }
 
+/** Where a color's secret env values are kept: the shared `portal:appSecrets` or its own `portal:colorSecrets.<color>`. */
+export type SecretSource = { key: "appSecrets" } | { key: "colorSecrets"; color: Color };
+
+/** The config a color runs with: its plain env and where its secrets are. */
+export interface ColorEnv {
+    env: Record<string, string>;
+    secrets: SecretSource;
+    /** The names of its secret values (none: the env is plain, not a secret). */
+    secretNames: string[];
+}
+
+/**
+ * A color pinned by the release helper (`release.env.<color>`) runs its own env and
+ * `colorSecrets.<color>`, so a change of `app.env` or `appSecrets` reaches it only when it
+ * is prepared again. An unpinned color (a stack from before per-color config) runs the
+ * shared `app.env` and `appSecrets`, as both colors did then.
+ */
+export function colorEnv(config: PortalConfig, track: Pick<Track, "release">, color: Color): ColorEnv {
+    const pinned = track.release.env?.[color];
+    const names = config.secretNames;
+    if (pinned === undefined) return { env: config.app.env, secrets: { key: "appSecrets" }, secretNames: names.appSecrets };
+    return { env: pinned, secrets: { key: "colorSecrets", color }, secretNames: names.colorSecrets[color] ?? [] };
+}
+
+/** The secret values a color reads, out of the two secret keys' values (an absent one: none). */
+export function secretsOf(source: SecretSource, values: { appSecrets?: Record<string, string>; colorSecrets?: Record<Color, Record<string, string>> }): Record<string, string> {
+    return (source.key === "appSecrets" ? values.appSecrets : values.colorSecrets?.[source.color]) ?? {};
+}
+
+/** The container's KEY=VALUE env lines: plain env first, then the secrets, each in its map's order. */
+export function envLines(env: Record<string, string>, secrets: Record<string, string>): string[] {
+    return [...Object.entries(env), ...Object.entries(secrets)].map(([k, v]) => `${k}=${v}`);
+}
+
 /** One color's container on a server. */
 export interface ColorRun {
     color: Color;

@@ -9,14 +9,31 @@
 // object holding a secure value; the language host passes those keys in
 // PULUMI_CONFIG_SECRET_KEYS, read by sdk/nodejs/runtime/config.ts `isConfigSecret`).
 
+import { createHash } from "node:crypto";
 import type { Problems } from "./configError";
 import { ENV_NAME, ENV_VALUE } from "./patterns";
 
 /** Keys that hold secrets: read with requireSecret/getSecret, never shown. */
-export const SECRET_KEYS = ["sshPrivateKey", "slackWebhook", "appSecrets", "registryPassword"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "slackWebhook", "appSecrets", "colorSecrets", "registryPassword"] as const;
 
 /** What an encrypted value becomes offline (the plan cannot decrypt it). */
 export const SECRET_PLACEHOLDER = "(secret: not decrypted offline)";
+
+/**
+ * The offline value of one encrypted leaf: the placeholder with a digest of its ciphertext,
+ * so a secret set again (a new ciphertext) reads as a changed value in the offline preview
+ * and one copied unchanged (the release helper copies ciphertexts) as the same value. The
+ * engine compares decrypted values: a secret set again to the same value changes nothing there.
+ */
+export function placeholderFor(ciphertext: unknown): string {
+    const digest = createHash("sha256").update(String(ciphertext)).digest("hex").slice(0, 12);
+    return `(secret ${digest}: not decrypted offline)`;
+}
+
+/** A value that stands for an encrypted one offline (SECRET_PLACEHOLDER or placeholderFor). */
+export function isPlaceholder(value: unknown): value is string {
+    return typeof value === "string" && /^\(secret( [0-9a-f]{12})?: not decrypted offline\)$/.test(value);
+}
 
 /**
  * Where the stack stores secrets, as dotted paths below `portal:` (`slackWebhook`,
@@ -35,7 +52,7 @@ function isSecure(value: unknown): value is { secure: unknown } {
 }
 
 export interface StackValues {
-    /** Every key of the file's `config:`, encrypted leaves replaced by SECRET_PLACEHOLDER. */
+    /** Every key of the file's `config:`, encrypted leaves replaced by placeholderFor(ciphertext). */
     values: Record<string, unknown>;
     /** Keys the engine would mark secret: those holding any encrypted value. */
     secretKeys: string[];
@@ -49,7 +66,7 @@ export function stackValues(config: Record<string, unknown>): StackValues {
     const walk = (value: unknown, path: string): unknown => {
         if (isSecure(value)) {
             encrypted.push(path);
-            return SECRET_PLACEHOLDER;
+            return placeholderFor(value.secure);
         }
         if (Array.isArray(value)) return value.map((v, i) => walk(v, `${path}[${i}]`));
         if (typeof value === "object" && value !== null) {
@@ -78,6 +95,10 @@ function encryptedAt(storage: SecretStorage, path: string): boolean {
     return storage.encrypted.some((e) => path === e || path.startsWith(`${e}.`) || path.startsWith(`${e}[`));
 }
 
+function isMap(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 function describeType(value: unknown): string {
     if (Array.isArray(value)) return "a list";
     if (value === null) return "null";
@@ -100,20 +121,30 @@ export function checkSecrets(p: Problems, raw: Record<string, unknown>, storage:
         if (typeof value !== "string" || value === "") p.add(key, `is ${describeType(value)}; allowed: a non-empty string (${secretCommand(key, storage?.stack)})`);
         else plain(key);
     }
-    const secrets = raw.appSecrets;
-    if (secrets !== undefined && secrets !== SECRET_PLACEHOLDER) {
-        if (typeof secrets !== "object" || secrets === null || Array.isArray(secrets)) {
-            p.add("appSecrets", `is ${describeType(secrets)}; allowed: a map of NAME: secret value, one per ${secretCommand("appSecrets.NAME", storage?.stack)}`);
-        } else {
-            for (const [name, value] of Object.entries(secrets)) {
-                if (!ENV_NAME.test(name)) {
-                    p.add(`appSecrets.${name}`, "is not an environment variable name; allowed: [A-Za-z_][A-Za-z0-9_]*");
-                } else if (typeof value !== "string" || !ENV_VALUE.test(value)) {
-                    p.add(`appSecrets.${name}`, `is ${typeof value === "string" ? "a string with a newline or NUL" : describeType(value)}; allowed: a string without newline or NUL`);
-                } else {
-                    plain(`appSecrets.${name}`);
-                }
+    /** A map of secret env values (appSecrets, colorSecrets.<color>); a whole encrypted map is opaque offline. */
+    const secretEnv = (path: string, secrets: unknown, how: string) => {
+        if (secrets === undefined || isPlaceholder(secrets)) return;
+        if (!isMap(secrets)) {
+            p.add(path, `is ${describeType(secrets)}; allowed: a map of NAME: secret value, ${how}`);
+            return;
+        }
+        for (const [name, value] of Object.entries(secrets)) {
+            if (!ENV_NAME.test(name)) {
+                p.add(`${path}.${name}`, "is not an environment variable name; allowed: [A-Za-z_][A-Za-z0-9_]*");
+            } else if (typeof value !== "string" || !ENV_VALUE.test(value)) {
+                p.add(`${path}.${name}`, `is ${typeof value === "string" ? "a string with a newline or NUL" : describeType(value)}; allowed: a string without newline or NUL`);
+            } else {
+                plain(`${path}.${name}`);
             }
+        }
+    };
+    secretEnv("appSecrets", raw.appSecrets, `one per ${secretCommand("appSecrets.NAME", storage?.stack)}`);
+    const colors = raw.colorSecrets;
+    if (colors !== undefined && !isPlaceholder(colors)) {
+        if (!isMap(colors)) {
+            p.add("colorSecrets", `is ${describeType(colors)}; allowed: a map of color: { NAME: secret value }, written by the release helper's prepare`);
+        } else {
+            for (const [color, secrets] of Object.entries(colors)) secretEnv(`colorSecrets.${color}`, secrets, "copied from portal:appSecrets by the release helper's prepare");
         }
     }
     if (!storage) return;

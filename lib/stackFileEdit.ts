@@ -10,7 +10,7 @@ import { isMap, isNode, isScalar, parseDocument, type Document, type Scalar, typ
 import type { RawConfig } from "./config";
 import { readRawConfig } from "./rawConfig";
 import { stackValues, type SecretStorage, type StackValues } from "./secretConfig";
-import type { ReleaseChange } from "./releaseTransitions";
+import type { ChangeValue, ReleaseChange } from "./releaseTransitions";
 
 /** Where a release block sits below `config:`: `["portal:release"]` or `["portal:tracks", i, "release"]`. */
 export type ReleaseBlockPath = readonly (string | number)[];
@@ -93,9 +93,12 @@ function quoted(value: string, node: Scalar | undefined): string {
     return node?.type === "QUOTE_SINGLE" ? `'${value}'` : JSON.stringify(value);
 }
 
-/** Keys whose values are always written quoted: tags (2020.08 must stay a string) and pull stamps. */
+/**
+ * Keys whose values are always written quoted: tags (2020.08 must stay a string), pull
+ * stamps, env values (any text) and ciphertexts (`secure:`).
+ */
 export function isQuotedKey(path: readonly string[]): boolean {
-    return path[0] === "tags" || path[0] === "pulled" || path[path.length - 1] === "tag";
+    return ["tags", "pulled", "env"].includes(path[0]) || ["tag", "secure"].includes(path[path.length - 1]);
 }
 
 function scalarText(value: string | number, path: readonly string[], node: Scalar | undefined): string {
@@ -111,12 +114,15 @@ function scalarText(value: string | number, path: readonly string[], node: Scala
  * was absent, e.g. `previous`) is written as one flow mapping: `{ color: blue, tag: "1.0", by: deploy }`.
  */
 function renderValue(change: ReleaseChange, node: Scalar | undefined): string {
-    const value = change.after;
+    return renderAt(change.after, change.path, node);
+}
+
+function renderAt(value: ChangeValue, path: readonly string[], node: Scalar | undefined): string {
     if (typeof value === "object") {
-        const fields = Object.entries(value).map(([key, v]) => `${key}: ${scalarText(v, [...change.path, key], undefined)}`);
-        return `{ ${fields.join(", ")} }`;
+        const fields = Object.entries(value).map(([key, v]) => `${key}: ${renderAt(v, [...path, key], undefined)}`);
+        return fields.length === 0 ? "{}" : `{ ${fields.join(", ")} }`;
     }
-    return scalarText(value, change.path, node);
+    return scalarText(value, path, node);
 }
 
 function columnOf(text: string, offset: number): number {
@@ -176,6 +182,12 @@ function editFor(doc: Document, text: string, block: ReleaseBlockPath, change: R
         return insertion(text, map, key, renderValue(change, undefined), change.path.length);
     }
     const node = pair.value;
+    if (isMap(node) && node.range && typeof change.after === "object" && isScalar(pair.key) && pair.key.range) {
+        // A whole mapping (a color's env or secrets) is written again as one flow mapping after
+        // the key; a block mapping's range ends after its last line break, so one is put back.
+        const lineBreak = node.flow ? "" : lineBreakOf(text);
+        return { start: pair.key.range[1], end: node.range[1], text: `: ${renderValue(change, undefined)}${lineBreak}`, depth: change.path.length };
+    }
     if (!isScalar(node) || !node.range || node.value === null) {
         throw new StackFileError(`${releaseKey(change.path, block)} is not a plain value in the file (alias or collection); edit it by hand`);
     }
@@ -215,4 +227,49 @@ export function applyReleaseChanges(text: string, changes: readonly ReleaseChang
         throw new StackFileError("editing the release block in place would change more than the release values; edit it by hand");
     }
     return edited;
+}
+
+/** A stack file's raw `config.<key>` value, encrypted leaves as `{ secure: <ciphertext> }`; undefined when absent. */
+export function rawStackValue(text: string, key: string): unknown {
+    const doc = parseStackText(text).toJS() as { config?: Record<string, unknown> } | null;
+    return doc?.config?.[key];
+}
+
+const APP_SECRETS = "portal:appSecrets";
+const COLOR_SECRETS = "portal:colorSecrets";
+
+/** `portal:colorSecrets` (the block of its per-color changes). */
+export const COLOR_SECRETS_BLOCK: ReleaseBlockPath = [COLOR_SECRETS];
+
+function isCiphertextMap(value: unknown): value is Record<string, { secure: string }> {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+    return Object.values(value).every((v) => typeof v === "object" && v !== null && Object.keys(v).length === 1 && typeof (v as { secure?: unknown }).secure === "string");
+}
+
+/**
+ * The edit that gives each of `colors` its own copy of `portal:appSecrets` as
+ * `portal:colorSecrets.<color>`, ciphertexts copied as they are: a value encrypted for this
+ * stack decrypts wherever it sits in the stack's config. pulumi/pulumi@v3.248.0
+ * sdk/go/common/resource/config/crypt.go: the passphrase crypter opens AES-256-GCM with the
+ * stored nonce and no additional data (`aesgcm.Open(nil, nonce, ciphertext, nil)`), and
+ * pkg/secrets/service/manager.go decrypts through the service for the stack alone: neither
+ * binds a ciphertext to its key. Nothing is decrypted here. Without appSecrets a color gets
+ * `{}` (when it had a copy) so it runs without the old ones.
+ */
+export function secretCopies(text: string, colors: readonly string[]): { block: ReleaseBlockPath; changes: ReleaseChange[] } {
+    const source = rawStackValue(text, APP_SECRETS) ?? {};
+    if (!isCiphertextMap(source)) {
+        throw new StackFileError(`${APP_SECRETS} must be a map of NAME: secret set one by one (pulumi config set --secret --path '${APP_SECRETS}.NAME'), so each color can get its own copy; it is ${Array.isArray(source) ? "a list" : typeof source === "object" && source !== null && "secure" in source ? "one encrypted value" : "not such a map"}`);
+    }
+    const copy = Object.fromEntries(Object.entries(source).map(([name, v]) => [name, { secure: v.secure }]));
+    const existing = rawStackValue(text, COLOR_SECRETS);
+    if (existing === undefined) {
+        if (Object.keys(copy).length === 0) return { block: [], changes: [] };
+        return { block: [], changes: [{ path: [COLOR_SECRETS], before: undefined, after: Object.fromEntries(colors.map((c) => [c, copy])) }] };
+    }
+    const had = (typeof existing === "object" && existing !== null ? existing : {}) as Record<string, unknown>;
+    const changes = colors
+        .filter((c) => !isDeepStrictEqual(had[c], copy) && (had[c] !== undefined || Object.keys(copy).length > 0))
+        .map((c) => ({ path: [c], before: undefined, after: copy }));
+    return { block: COLOR_SECRETS_BLOCK, changes };
 }

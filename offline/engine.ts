@@ -52,13 +52,23 @@ export interface EnginePreview {
     summary: string;
     versions: Record<string, string>;
     cannotKnow: string[];
+    /** Per color whose containers' env changes: the names added, changed and removed (never a value). */
+    env: ColorEnvChange[];
+}
+
+export interface ColorEnvChange {
+    color: string;
+    /** "+ NAME", "~ NAME", "- NAME" */
+    changes: string[];
+    /** The env holds secrets: the preview shows it only as [secret]. */
+    secret: boolean;
 }
 
 /** What this model does not see; printed with every preview. */
 export const CANNOT_KNOW = [
     "the servers' real state: the old state here is the earlier stack file's evaluation, i.e. what a successful `up` of it left; drift and what `pulumi refresh` would read are not seen",
     "values only the engine and providers compute (container and image ids, pulled image digests, command output): shown as [unknown until up] when the resource producing them is created or replaced",
-    "whether an encrypted value changed: both sides are placeholders (the engine compares the decrypted values)",
+    "whether an encrypted value changed: offline each is a digest of its ciphertext, so a secret set again to the same value shows as changed (the engine compares the decrypted values)",
     "changes to scripts/ since the last `up`: both sides upload this working tree's scripts/ (compared by content hash)",
     "how a changed docker provider (host, ssh options) reaches the servers: the preview models its config diff (an update), not whether the new address answers",
     "whether a step succeeds: pulls, migrations, health waits and nginx tests run only at `up`",
@@ -261,7 +271,7 @@ export function previewSteps(before: Evaluation, after: Evaluation, rules: Provi
     const count = (op: Op) => steps.filter((s) => s.op === op).length;
     // The CLI also counts the stack resource itself (pulumi:pulumi:Stack), unchanged here.
     const counts = { create: count("create"), update: count("update"), replace: count("replace"), delete: count("delete"), unchanged: count("same") + 1 };
-    return { steps, errors, warnings, counts, summary: summaryLine(counts), versions: { pulumi: "3.248.0 (engine rules)", ...rules.versions }, cannotKnow: CANNOT_KNOW };
+    return { steps, errors, warnings, counts, summary: summaryLine(counts), versions: { pulumi: "3.248.0 (engine rules)", ...rules.versions }, cannotKnow: CANNOT_KNOW, env: envChanges(before, after) };
 }
 
 /** Like the CLI's "Resources:" block, on one line. */
@@ -289,6 +299,37 @@ export function cliSummaryBlock(c: EnginePreview["counts"]): string[] {
     const pieces = [...(changed.length >= 2 ? [`${total} ${total === 1 ? "change" : "changes"}`] : []), ...(c.unchanged ? [`${c.unchanged} unchanged`] : [])];
     if (pieces.length) lines.push(`    ${pieces.join(". ")}`);
     return lines;
+}
+
+/** Each color's env as its (first server's) app container declares it: NAME -> value, and whether it is secret. */
+function colorEnvs(e: Evaluation): Map<string, { env: Map<string, string>; secret: boolean }> {
+    const colors = new Map<string, { env: Map<string, string>; secret: boolean }>();
+    for (const r of e.resources.values()) {
+        if (r.type !== "docker:index/container:Container" || !r.name.endsWith("-container")) continue;
+        const color = ((r.inputs.labels ?? []) as { label: string; value: string }[]).find((l) => l.label === "portal.color")?.value;
+        if (color === undefined || colors.has(color)) continue;
+        const secret = isSecretEnvelope(r.inputs.envs);
+        const lines = ((secret ? (r.inputs.envs as { value: unknown }).value : r.inputs.envs) ?? []) as string[];
+        colors.set(color, { env: new Map(lines.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])), secret });
+    }
+    return colors;
+}
+
+/** Which env names change per color between two evaluations (colors present on both sides). */
+export function envChanges(before: Evaluation, after: Evaluation): ColorEnvChange[] {
+    const olds = colorEnvs(before);
+    const result: ColorEnvChange[] = [];
+    for (const [color, now] of colorEnvs(after)) {
+        const old = olds.get(color);
+        if (old === undefined) continue;
+        const changes = [
+            ...[...now.env.keys()].filter((k) => !old.env.has(k)).map((k) => `+ ${k}`),
+            ...[...now.env.keys()].filter((k) => old.env.has(k) && old.env.get(k) !== now.env.get(k)).map((k) => `~ ${k}`),
+            ...[...old.env.keys()].filter((k) => !now.env.has(k)).map((k) => `- ${k}`),
+        ];
+        if (changes.length > 0) result.push({ color, changes, secret: now.secret || old.secret });
+    }
+    return result;
 }
 
 /** The preview as plain data for --json: secrets masked, unknowns and output references in words. */
@@ -360,6 +401,10 @@ export function renderPreview(p: EnginePreview, brief = false): string[] {
         if (!brief && (s.op === "update" || s.op === "replace")) for (const c of s.changes) for (const l of changeLines(c)) lines.push(`      ${l}`);
     }
     if (lines.length === 0) lines.push("  no changes");
+    if (p.env.length > 0) {
+        lines.push("env changes per color (names only):");
+        for (const e of p.env) lines.push(`  ${e.color}: ${e.changes.join(", ")}${e.secret ? "  (holds secrets: values masked)" : ""}`);
+    }
     lines.push(`Resources: ${p.summary}`);
     for (const w of p.warnings) lines.push(`warning: ${w}`);
     for (const e of p.errors) lines.push(...`error: ${e}`.split("\n"));

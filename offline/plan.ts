@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, validateConfig, type PortalConfig } from "../lib/config";
 import { readRawConfig } from "../lib/rawConfig";
-import { SECRET_PLACEHOLDER, type SecretStorage } from "../lib/secretConfig";
+import { SECRET_PLACEHOLDER, isPlaceholder, type SecretStorage } from "../lib/secretConfig";
 import { portalStackConfig, readStackText } from "../lib/stackFileEdit";
 import type { Stage } from "../lib/rollout";
 import type { RouteState } from "../lib/stateRoutes";
@@ -59,7 +59,7 @@ export interface EdgePlan {
 export interface Plan {
     note: string;
     stage: Stage;
-    release: { tags: Record<string, string>; images?: Partial<Record<string, string>>; live: string; passive: string; canary: number };
+    release: { tags: Record<string, string>; images?: Partial<Record<string, string>>; env?: Partial<Record<string, Record<string, string>>>; live: string; passive: string; canary: number };
     notifications: string;
     /** The main track's notices: one per stage (prepared while prepared; live), for all servers. */
     notices: string[];
@@ -93,7 +93,7 @@ export function readStackFile(file: string, stack?: string): StackFile {
     const secrets: StackConfig = {};
     for (const [key, value] of Object.entries(values)) {
         // A whole map encrypted as one value (`--secret portal:appSecrets '{…}'`): its keys are unknown offline.
-        if (secretKeys.includes(key)) secrets[key] = key === "portal:appSecrets" && value === SECRET_PLACEHOLDER ? {} : value;
+        if (secretKeys.includes(key)) secrets[key] = (key === "portal:appSecrets" || key === "portal:colorSecrets") && isPlaceholder(value) ? {} : value;
         else config[key] = value;
     }
     return { name, config, secrets, storage };
@@ -179,8 +179,8 @@ function noticesOf(evaluation: Evaluation, track: Track): string[] {
 }
 
 function releasePlan(track: Track): Plan["release"] {
-    const { tags, images, live, passive, canary } = track.release;
-    return { tags: { ...tags }, ...(images ? { images: { ...images } } : {}), live, passive, canary };
+    const { tags, images, env, live, passive, canary } = track.release;
+    return { tags: { ...tags }, ...(images ? { images: { ...images } } : {}), ...(env ? { env: structuredClone(env) } : {}), live, passive, canary };
 }
 
 function planFrom(evaluation: Evaluation, config: PortalConfig, notifies: boolean): Plan {

@@ -65,9 +65,34 @@ export async function readmeExamples(): Promise<Record<string, string>> {
         await step("canary", `npm run release -- canary 5 -s ${STACK}`, () => release("canary", "5"));
         await step("deploy", `npm run release -- deploy -s ${STACK}`, () => release("deploy"));
         await step("rollback", `npm run release -- rollback -s ${STACK}`, () => release("rollback"));
-        await step("env", `portal:app.env gains FEATURE_X: "on" (steady on blue)`, () => {
+        const edit = (from: string, to: string) => {
             const text = fs.readFileSync(file, "utf8");
-            fs.writeFileSync(file, text.replace("      DJANGO_SETTINGS_MODULE: portal.settings.production\n", '      DJANGO_SETTINGS_MODULE: portal.settings.production\n      FEATURE_X: "on"\n'));
+            if (!text.includes(from)) throw new Error(`the walk-through's stack file has no ${JSON.stringify(from)}`);
+            fs.writeFileSync(file, text.replace(from, to));
+        };
+        // What `pulumi config set --secret --path 'portal:appSecrets.DATABASE_PASSWORD'` writes (a stand-in ciphertext).
+        const setSecret = (ciphertext: string) => {
+            const text = fs.readFileSync(file, "utf8").replace(/\n {2}portal:appSecrets:\n(?: {4}.*\n)*/, "\n");
+            fs.writeFileSync(file, `${text}  portal:appSecrets:\n    DATABASE_PASSWORD:\n      secure: ${ciphertext}\n`);
+        };
+        await step("guard", `portal:release.env.blue gains FEATURE_X: "on" by hand (steady on blue)`, () =>
+            edit("      blue:\n        DJANGO_SETTINGS_MODULE: portal.settings.production\n", '      blue:\n        DJANGO_SETTINGS_MODULE: portal.settings.production\n        FEATURE_X: "on"\n'),
+        );
+        fs.copyFileSync(snapshots[snapshots.length - 1], file);
+        await step("env", `portal:app.env gains FEATURE_X: "on", then npm run release -- reconfigure -s ${STACK}   (steady on blue)`, () => {
+            edit("    env:\n      DJANGO_SETTINGS_MODULE: portal.settings.production\n", '    env:\n      DJANGO_SETTINGS_MODULE: portal.settings.production\n      FEATURE_X: "on"\n');
+            release("reconfigure");
+        });
+        release("deploy");
+        // The password is set, and each color prepared with it in turn (green live again).
+        setSecret("v1:c2FsdA==:Zmlyc3QgdmFsdWU=");
+        for (let i = 0; i < 2; i++) {
+            release("reconfigure");
+            release("deploy");
+        }
+        await step("secret", `pulumi config set --secret --path 'portal:appSecrets.DATABASE_PASSWORD' -s ${STACK}, then npm run release -- reconfigure -s ${STACK}   (steady on green)`, () => {
+            setSecret("v1:bm9uY2U=:bmV3IHZhbHVl");
+            release("reconfigure");
         });
         return Object.fromEntries(examples.map((e) => [e.name, render(e)]));
     } finally {

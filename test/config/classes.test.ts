@@ -107,7 +107,7 @@ describe("validation classes: a value of the wrong YAML type gives one true line
         assert.deepEqual(lines(edited(withEdge, (r) => (r.tracks[0].colors = "red,black"))), ['portal:tracks[0].colors is "red,black"; allowed: two different color names, e.g. [red, black]']);
         assert.deepEqual(lines(edited(production, (r) => (r.workers = ["djobs", "cron"]))), ['portal:workers is ["djobs","cron"]; allowed: an object of role: { command: [...] }']);
         assert.deepEqual(lines(edited(production, (r) => (r.servers[0].primary = "yes"))), ['portal:servers[0].primary is "yes"; allowed: true, false']);
-        assert.deepEqual(lines(edited(production, (r) => (r.release = "blue"))), ["portal:release must be an object with keys: tags, images, live, passive, canary, previous, pulled"]);
+        assert.deepEqual(lines(edited(production, (r) => (r.release = "blue"))), ["portal:release must be an object with keys: tags, images, env, live, passive, canary, previous, pulled"]);
     });
 
     /** Every key path of a config value (maps and lists walked), with the value there. */

@@ -35,6 +35,8 @@ async function refusal(extra: string): Promise<string[]> {
 
 const WEBHOOK = "  portal:slackWebhook:\n    secure: AAABAWebhookCipher\n";
 const NESTED = "  portal:appSecrets:\n    DATABASE_PASSWORD:\n      secure: AAABADbCipher\n    API_TOKEN:\n      secure: AAABATokenCipher\n";
+/** The same secrets as the release helper's prepare copies them for each pinned color. */
+const COPIED = "  portal:colorSecrets:\n    blue: { DATABASE_PASSWORD: { secure: AAABADbCipher }, API_TOKEN: { secure: AAABATokenCipher } }\n    green: { DATABASE_PASSWORD: { secure: AAABADbCipher }, API_TOKEN: { secure: AAABATokenCipher } }\n";
 
 describe("secrets as Pulumi stores them", function () {
     this.timeout(60000);
@@ -49,19 +51,25 @@ describe("secrets as Pulumi stores them", function () {
     });
 
     it("--path nested secure values are secret leaves of a map: the env has each key, secret, never [object Object]", async () => {
-        const dir = stackDir(NESTED);
+        const dir = stackDir(NESTED + COPIED);
         const stack = readStackFile(path.join(dir, "Pulumi.production.yaml"));
-        assert.deepEqual(stack.storage.encrypted, ["appSecrets.DATABASE_PASSWORD", "appSecrets.API_TOKEN"]);
-        assert.deepEqual(Object.keys(stack.secrets), ["portal:appSecrets"]);
+        assert.deepEqual(stack.storage.encrypted, [
+            "appSecrets.DATABASE_PASSWORD",
+            "appSecrets.API_TOKEN",
+            ...["blue", "green"].flatMap((c) => [`colorSecrets.${c}.DATABASE_PASSWORD`, `colorSecrets.${c}.API_TOKEN`]),
+        ]);
+        assert.deepEqual(Object.keys(stack.secrets), ["portal:appSecrets", "portal:colorSecrets"]);
         const e = await evaluate(stack.config, stack.secrets);
         const container = [...e.resources.values()].find((r) => r.name === "web2-green-container")!;
         const envs = container.inputs.envs as { "4dabf18193072939515e22adb298388d": string; value: string[] };
         assert.equal(envs["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
-        assert.deepEqual(envs.value, [
-            "DJANGO_SETTINGS_MODULE=portal.settings.production",
-            "DATABASE_PASSWORD=(secret: not decrypted offline)",
-            "API_TOKEN=(secret: not decrypted offline)",
-        ]);
+        // Each encrypted leaf stands for itself offline: a digest of its own ciphertext.
+        const [plainLine, db, token] = envs.value;
+        assert.equal(plainLine, "DJANGO_SETTINGS_MODULE=portal.settings.production");
+        assert.match(db, /^DATABASE_PASSWORD=\(secret [0-9a-f]{12}: not decrypted offline\)$/);
+        assert.match(token, /^API_TOKEN=\(secret [0-9a-f]{12}: not decrypted offline\)$/);
+        assert.notEqual(db.split("=")[1], token.split("=")[1]);
+        assert.equal(envs.value.length, 3);
         const r = await runPlan(["--stack", "production"], dir);
         assert.equal(r.code, 0, r.stderr);
         fs.rmSync(dir, { recursive: true, force: true });
@@ -99,14 +107,14 @@ describe("secrets as Pulumi stores them", function () {
     });
 
     it("refuses a secret stored under a plain key (the program would put it in plain state)", async () => {
-        const text = PRODUCTION.replace("      DJANGO_SETTINGS_MODULE: portal.settings.production\n", "      DJANGO_SETTINGS_MODULE: portal.settings.production\n      TOKEN:\n        secure: AAABAToken\n");
+        const text = PRODUCTION.replace("    env:\n      DJANGO_SETTINGS_MODULE: portal.settings.production\n", "    env:\n      DJANGO_SETTINGS_MODULE: portal.settings.production\n      TOKEN:\n        secure: AAABAToken\n");
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-secrets-"));
         fs.writeFileSync(path.join(dir, "Pulumi.production.yaml"), text);
         const r = await runPlan(["--stack", "production"], dir);
         assert.equal(r.code, 1);
         assert.deepEqual(r.stderr.trimEnd().split("\n"), [
             "invalid portal config:",
-            "portal:app.env.TOKEN is stored as a secret, but portal:app.env is plain environment; allowed: a plain value, secrets only in portal:sshPrivateKey, portal:slackWebhook, portal:appSecrets, portal:registryPassword (a secret env value: pulumi config set --secret --path 'portal:appSecrets.NAME' -s production)",
+            "portal:app.env.TOKEN is stored as a secret, but portal:app.env is plain environment; allowed: a plain value, secrets only in portal:sshPrivateKey, portal:slackWebhook, portal:appSecrets, portal:colorSecrets, portal:registryPassword (a secret env value: pulumi config set --secret --path 'portal:appSecrets.NAME' -s production)",
         ]);
         fs.rmSync(dir, { recursive: true, force: true });
     });

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, validateConfig, type RawConfig } from "../../lib/config";
 import { loadStack } from "../support/stacks";
+import { PINNED_ENV } from "../release/fixtures";
 
 function production(): RawConfig {
     const raw: RawConfig = {};
@@ -92,7 +93,7 @@ describe("config validation", () => {
         const config = validateConfig(production());
         assert.equal(config.target, "ssh");
         assert.equal(config.app.upstreamHost, "127.0.0.1");
-        assert.deepEqual(config.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
+        assert.deepEqual(config.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, env: PINNED_ENV, live: "blue", passive: "green", canary: 0 });
         assert.deepEqual(config.nginx.canary, { mode: "sticky", cookie: "portal_client" });
         assert.equal(config.nginx.mode, "state");
         assert.equal(config.nginx.keepalive, 64);

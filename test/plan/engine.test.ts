@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { previewSteps, renderPreview, summaryLine, UNKNOWN, type EnginePreview, type Step } from "../../offline/engine";
 import { evaluate, type Evaluation } from "../../offline/evaluate";
 import { providerRules } from "../../offline/providerRules";
-import { steadyBlue, withRelease, type ReleaseEdit } from "../support/stacks";
+import { appSecrets, steadyBlue, withRelease, type ReleaseEdit } from "../support/stacks";
 
 const SECRETS = { "portal:appSecrets": { DATABASE_PASSWORD: "(secret: not decrypted offline)" } };
 /** The URN the engine's messages name (the whole parent type chain). */
@@ -57,36 +57,26 @@ describe("offline engine model", function () {
         assert.equal(summaryLine(p.counts), p.summary);
     });
 
-    it("an env key on the live, protected container: the engine's refusal, once per server; the migrators store the new env with their no-op update", async () => {
+    it("an env key edited by hand into the live color's own env: the engine's refusal, once per server; only blue's steps and the workers (on live's env) change", async () => {
         const config = steadyBlue() as any;
-        config["portal:app"].env.FEATURE_X = "on";
+        config["portal:release"].env.blue.FEATURE_X = "on";
         const after = await evaluate(config);
         const p = previewSteps(steady, after);
         assert.deepEqual(p.errors, ["web1", "web2", "web3"].map((s) =>
             `unable to replace resource "${urnOf(after, `${s}-blue-container`)}"\nas it is currently marked for protection. To unprotect the resource, remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\``));
-        const migrate = step(p, "web1-blue-migrate");
-        assert.deepEqual({ op: migrate.op, changes: migrate.changes.map((c) => c.key), note: migrate.note }, { op: "update", changes: ["stdin"], note: "runs its update command" });
         assert.deepEqual(ops(p).filter((l) => l.startsWith("replace")).map((l) => l.split(":")[0]), [
+            "replace(create-first) web1-blue-migrate",
             "replace(create-first) web1-blue-env",
             "replace(delete-first) web1-blue-container",
             "replace(create-first) web1-blue-healthy",
-            "replace(create-first) web1-green-env",
-            "replace(delete-first) web1-green-container",
-            "replace(create-first) web1-green-healthy",
             "replace(delete-first) web1-djobs",
             "replace(delete-first) web1-cron",
             "replace(create-first) web2-blue-env",
             "replace(delete-first) web2-blue-container",
             "replace(create-first) web2-blue-healthy",
-            "replace(create-first) web2-green-env",
-            "replace(delete-first) web2-green-container",
-            "replace(create-first) web2-green-healthy",
             "replace(create-first) web3-blue-env",
             "replace(delete-first) web3-blue-container",
             "replace(create-first) web3-blue-healthy",
-            "replace(create-first) web3-green-env",
-            "replace(delete-first) web3-green-container",
-            "replace(create-first) web3-green-healthy",
             "replace(delete-first) web3-djobs",
         ]);
         const lines = renderPreview(p);
@@ -94,13 +84,22 @@ describe("offline engine model", function () {
         assert.ok(lines.includes('          + "FEATURE_X=on"'), lines.join("\n"));
     });
 
-    it("secrets set as the README says change the live container too: refused, values shown as [secret]", async () => {
-        const p = previewSteps(steady, await evaluate(steadyBlue(), SECRETS));
-        assert.equal(p.errors.length, 3);
-        const envs = step(p, "web1-blue-container").changes.find((c) => c.key === "envs")!;
+    it("secrets set as the README says change no container; prepared with reconfigure they reach green alone, values shown as [secret]", async () => {
+        const set = previewSteps(steady, await evaluate(steadyBlue(), SECRETS));
+        assert.deepEqual([set.errors, set.steps.filter((x) => x.op !== "same").map((x) => x.name)], [[], []]);
+        // Both colors hold the old password; the rotated one is copied to green alone.
+        const old = await evaluate(steadyBlue(), appSecrets({ DATABASE_PASSWORD: "old-s3cret" }));
+        const reconfigured = withRelease(steadyBlue(), { tags: { green: "2020.08.06-1" }, passive: "green" });
+        const p = previewSteps(old, await evaluate(reconfigured, appSecrets({ DATABASE_PASSWORD: "new-s3cret" }, { blue: { DATABASE_PASSWORD: "old-s3cret" } })));
+        assert.deepEqual(p.errors, []);
+        const changed = p.steps.filter((x) => x.op !== "same").map((x) => x.name);
+        assert.ok(changed.every((n) => !n.includes("blue") && !/djobs|cron/.test(n)), changed.join(", "));
+        const envs = step(p, "web1-green-container").changes.find((c) => c.key === "envs")!;
         assert.equal(envs.secret, true);
         assert.ok(renderPreview(p).includes("      envs: [secret] -> [secret]  (forces replacement)"));
-        assert.ok(!renderPreview(p).join("\n").includes("DATABASE_PASSWORD"));
+        assert.ok(!/s3cret/.test(renderPreview(p).join("\n")));
+        assert.deepEqual(p.env, [{ color: "green", changes: ["~ DATABASE_PASSWORD"], secret: true }]);
+        assert.ok(renderPreview(p).includes("  green: ~ DATABASE_PASSWORD  (holds secrets: values masked)"), renderPreview(p).join("\n"));
     });
 
     it("canary: the canaried container's protect flips on (recorded, nothing runs); only the live route and nothing else changes", async () => {
@@ -193,8 +192,8 @@ describe("offline engine model: the committed stacks and --json", function () {
     it("--json never carries a secret value or the internal unknown marker", async () => {
         const { previewForJson } = await import("../../offline/engine");
         const secret = { "portal:appSecrets": { DATABASE_PASSWORD: "db-pass-s3cret" }, "portal:sshPrivateKey": "key-s3cret" };
-        const before = await evaluate(steadyBlue(), secret);
-        const after = await evaluate(withRelease(steadyBlue(), { tags: { green: "2020.08.07-1" }, passive: "green" }), { ...secret, "portal:appSecrets": { DATABASE_PASSWORD: "other-s3cret" } });
+        const before = await evaluate(steadyBlue(), { ...secret, ...appSecrets({ DATABASE_PASSWORD: "db-pass-s3cret" }) });
+        const after = await evaluate(withRelease(steadyBlue(), { tags: { green: "2020.08.07-1" }, passive: "green" }), { ...secret, ...appSecrets({ DATABASE_PASSWORD: "other-s3cret" }, { blue: { DATABASE_PASSWORD: "db-pass-s3cret" } }) });
         const text = JSON.stringify(previewForJson(previewSteps(before, after)));
         assert.ok(!/s3cret|\\u0000|⟨/.test(text), text.slice(0, 400));
         assert.ok(text.includes('"[unknown until up]"') && text.includes('"[secret]"'));

@@ -7,6 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { runPlan } from "../../bin/plan";
 import { REPO } from "../support/stacks";
+import { PINNED_ENV } from "../release/fixtures";
 
 const tempDirs: string[] = [];
 /** A temp dir for one test's stack files, removed after the suite. */
@@ -38,7 +39,7 @@ describe("offline plan CLI", function () {
         assert.equal(p.stack, "production");
         assert.equal(p.stage, "prepared");
         assert.match(p.note, /does not read the servers' real state/);
-        assert.deepEqual(p.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
+        assert.deepEqual(p.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, env: PINNED_ENV, live: "blue", passive: "green", canary: 0 });
         assert.deepEqual(p.servers.map((s: { name: string }) => s.name), ["web1", "web2", "web3"]);
         const [web1, web2] = p.servers;
         assert.deepEqual(web1.containers, [
@@ -113,14 +114,14 @@ describe("offline plan CLI --compare", function () {
         const dir = tempDir();
         const before = fs.readFileSync(path.join(REPO, "Pulumi.production.yaml"), "utf8");
         fs.writeFileSync(path.join(dir, "before.yaml"), before);
-        fs.writeFileSync(path.join(dir, "Pulumi.production.yaml"), before.replace("      DJANGO_SETTINGS_MODULE: portal.settings.production\n", "      DJANGO_SETTINGS_MODULE: portal.settings.production\n      FEATURE_X: \"on\"\n"));
+        fs.writeFileSync(path.join(dir, "Pulumi.production.yaml"), before.replace("      blue:\n        DJANGO_SETTINGS_MODULE: portal.settings.production\n", "      blue:\n        DJANGO_SETTINGS_MODULE: portal.settings.production\n        FEATURE_X: \"on\"\n"));
         const r = await runPlan(["--stack", "production", "--compare", "before.yaml"], dir, {});
         assert.equal(r.code, 1);
         // The program refuses before declaring anything, as `pulumi preview` would show it; the
         // engine's own protect refusal for the same change is modelled in test/plan/engine.test.ts.
         assert.deepEqual(r.stderr.trimEnd().split("\n"), [
             "refused by the live guard (no single change may replace or delete a container that served live traffic):",
-            "  color blue served live traffic in the last deployed state (live, registry.example.com/portal:2020.08.06-1); this change would replace its container (its env, secrets, ports or labels) in the same update. Legal next step: prepare the change on the passive color instead (npm run release -- prepare <tag>), or pin blue's repository in release.images.blue if the repository changed.",
+            "  color blue served live traffic in the last deployed state (live, registry.example.com/portal:2020.08.06-1); this change would replace its container (its env, secrets, ports or labels) in the same update. Legal next step: put blue's env and secrets back (release.env.blue and colorSecrets.blue; a color without release.env runs app.env and appSecrets), then change app.env or appSecrets and prepare that on the passive color (npm run release -- reconfigure).",
         ]);
     });
 });

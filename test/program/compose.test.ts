@@ -10,10 +10,10 @@ import { parse } from "yaml";
 import { evaluate, type DeclaredResource, type Evaluation, type StackConfig } from "../../offline/evaluate";
 import { plain } from "../support/declaredRun";
 import { makeTempDir, removeTempDir, run } from "../support/run";
-import { productionWithSite, steadyBlue, withTracks } from "../support/stacks";
+import { appSecrets, productionWithSite, steadyBlue, withTracks } from "../support/stacks";
 
 const SECRET = "s3cret-compose-value";
-const SECRETS = { "portal:appSecrets": { DATABASE_PASSWORD: SECRET } };
+const SECRETS = appSecrets({ DATABASE_PASSWORD: SECRET });
 
 function find(e: Evaluation, name: string): DeclaredResource {
     const r = [...e.resources.values()].find((x) => x.name === name);
@@ -120,7 +120,7 @@ describe("the release compose file (docker-compose 1.29.2)", function () {
 
     it("with each color on its own repository, each migrator and the workers name the image their container runs", async () => {
         const dir = path.join(tmp, "repos", "portal");
-        const release = { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal-py3" }, live: "green", passive: "green", canary: 0 };
+        const release = { ...steadyBlue()["portal:release"] as object, tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal-py3" }, live: "green", passive: "green", canary: 0 };
         const config: StackConfig = { ...steadyBlue(), "portal:image": "registry.example.com/portal-next", "portal:release": release, "portal:dir": dir };
         const e = await evaluate(config, SECRETS);
         const services = await composeConfig(dir, String(find(e, "web1-compose").inputs.stdin), e, "web1", ["blue", "green"], { color: "green", tag: "2020.08.07-1" });

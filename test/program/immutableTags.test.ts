@@ -4,6 +4,7 @@
 // and nothing of the live color changes.
 
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { diff, perServer } from "../../offline/diff";
 import { evaluate, type Evaluation } from "../../offline/evaluate";
 import { steadyBlue, withRelease, type ReleaseEdit } from "../support/stacks";
@@ -54,12 +55,16 @@ describe("digests and mutable tags (mock runtime, production stack)", function (
             assert.deepEqual(find(e, `${s}-green-image`)!.dependsOn, [pull.urn]);
             assert.equal(find(e, `${s}-blue-pull`), undefined, "blue's versioned tag is not pulled again");
         }
-        assert.deepEqual(find(e, "web1-green-migrate")!.inputs.triggers, [
+        const migrate = find(e, "web1-green-migrate")!.inputs;
+        assert.deepEqual(migrate.triggers, [
             "bash /srv/portal/scripts/run-migrations.sh portal-migrate-green registry.example.com/portal:latest python manage.py migrate --noinput",
+            `stdin sha256 ${createHash("sha256").update(String(migrate.stdin)).digest("hex")}`,
             "20201201-143000",
         ]);
-        assert.deepEqual(find(e, "web1-blue-migrate")!.inputs.triggers, [
+        const blue = find(e, "web1-blue-migrate")!.inputs;
+        assert.deepEqual(blue.triggers, [
             "bash /srv/portal/scripts/run-migrations.sh portal-migrate-blue registry.example.com/portal:2020.08.06-1 python manage.py migrate --noinput",
+            `stdin sha256 ${createHash("sha256").update(String(blue.stdin)).digest("hex")}`,
         ], "blue's migration has no pull stamp");
     });
 

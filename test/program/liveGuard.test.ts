@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { evaluate, type StackConfig } from "../../offline/evaluate";
 import type { DeployedState } from "../../lib/liveGuard";
-import { PY3_TRACK, productionWithSite, steadyBlue, withRelease, withTrackRelease, withTracks } from "../support/stacks";
+import { PY3_TRACK, appSecrets, productionWithSite, steadyBlue, withRelease, withTrackRelease, withTracks } from "../support/stacks";
 
 const NEW_TAG = "2020.08.09-1";
 
@@ -78,8 +78,8 @@ describe("the live guard (mock runtime, production stack)", function () {
 
     it("refuses a secret change that reaches a color leaving service in the same update", async () => {
         const message = await refused(steadyBlue(), withRelease(prepared(), { live: "green", passive: "green" }), {
-            last: { "portal:appSecrets": { DATABASE_PASSWORD: "one" } },
-            next: { "portal:appSecrets": { DATABASE_PASSWORD: "two" } },
+            last: appSecrets({ DATABASE_PASSWORD: "one" }),
+            next: appSecrets({ DATABASE_PASSWORD: "two" }),
         });
         assert.match(message, /color blue .*would replace its container \(its env, secrets, ports or labels\)/);
     });

@@ -2,6 +2,7 @@
 // transformations hook: each assertion fails if its step or its dependency is removed.
 
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { evaluate, type DeclaredResource, type Evaluation } from "../../offline/evaluate";
 import { nameOf } from "../../offline/diff";
 import { steadyBlue, withRelease } from "../support/stacks";
@@ -158,10 +159,11 @@ describe("rollout order and placement (mock runtime, production stack)", functio
         assert.deepEqual(Object.keys(prepared.evaluation.outputs.servers), SERVERS);
     });
 
-    it("never re-runs old migrations when only the env or secrets change: the env is no trigger, no ignoreChanges keeps it stale", () => {
+    it("a migration runs again when its image or its color's env changes: both are triggers, no ignoreChanges keeps the env stale", () => {
         const migrate = prepared.get("web1-green-migrate");
         assert.deepEqual(migrate.ignoreChanges, []);
-        assert.deepEqual(migrate.inputs.triggers, [migrate.inputs.create]);
+        const stdin = `stdin sha256 ${createHash("sha256").update(String(migrate.inputs.stdin)).digest("hex")}`;
+        assert.deepEqual(migrate.inputs.triggers, [migrate.inputs.create, stdin]);
         assert.equal(migrate.inputs.update, "true");
     });
 });

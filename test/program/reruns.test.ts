@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import { evaluate, type Evaluation, type StackConfig } from "../../offline/evaluate";
-import { steadyBlue, withRelease } from "../support/stacks";
+import { appSecrets, steadyBlue, withRelease } from "../support/stacks";
 
 const COMMANDS = ["command:remote:Command", "command:local:Command"];
 const KEY_A = { "portal:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nkey-a\n-----END OPENSSH PRIVATE KEY-----" };
@@ -59,11 +59,18 @@ describe("what re-runs on a config change (mock runtime, production stack)", fun
         assert.deepEqual(stepsThatRun(before, await evaluate(withSsh(prepared(), { port: 2222 }))), []);
     });
 
-    it("an env or secret change re-runs no migration (the env is stored for the next one)", async () => {
-        const before = await evaluate(prepared(), { "portal:appSecrets": { DATABASE_PASSWORD: "one" } });
-        const after = await evaluate(prepared(), { "portal:appSecrets": { DATABASE_PASSWORD: "two" } });
+    it("a secret rotated on the passive color re-runs that color's migration, env file and container only", async () => {
+        const before = await evaluate(prepared(), appSecrets({ DATABASE_PASSWORD: "one" }));
+        const after = await evaluate(prepared(), appSecrets({ DATABASE_PASSWORD: "two" }, { blue: { DATABASE_PASSWORD: "one" } }));
         const run = stepsThatRun(before, after);
-        assert.ok(!run.some((n) => n.endsWith("-migrate")), run.join(", "));
+        assert.deepEqual(run.sort(), ["web1-green-env", "web1-green-healthy", "web1-green-migrate", "web2-green-env", "web2-green-healthy", "web3-green-env", "web3-green-healthy"]);
+    });
+
+    it("a changed app.env alone re-runs nothing: a pinned color takes it only when prepared again", async () => {
+        const before = await evaluate(prepared());
+        const edited = structuredClone(prepared());
+        (edited["portal:app"] as { env: Record<string, string> }).env.FEATURE_X = "on";
+        assert.deepEqual(stepsThatRun(before, await evaluate(edited)), []);
     });
 
     it("a prepare runs the new color's migration, its health waits and the passive switches, nothing of the live color", async () => {

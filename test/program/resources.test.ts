@@ -83,9 +83,9 @@ describe("resource inputs of web1, prepared stage, reload-free state mode (mock 
     });
 
     it("the migration runs the new image with the configured command, env on stdin", () => {
-        // The env is on stdin but not a trigger (a change is stored, never re-runs it); its output is not logged.
+        // Green's own env on stdin, and its hash a trigger (a new env of green runs it again); its output is not logged.
         const create = "bash /srv/portal/scripts/run-migrations.sh portal-migrate-green registry.example.com/portal:2020.08.07-1 python manage.py migrate --noinput";
-        assert.deepEqual(inputs("web1-green-migrate"), { ...step(create), stdin: "DJANGO_SETTINGS_MODULE=portal.settings.production\n", logging: "none" });
+        assert.deepEqual(inputs("web1-green-migrate"), { ...step(create, "DJANGO_SETTINGS_MODULE=portal.settings.production\n"), logging: "none" });
     });
 
     it("the live-color record and the workers stay on blue", () => {

@@ -3,13 +3,13 @@
 
 import assert from "node:assert/strict";
 import { evaluate, type Evaluation } from "../../offline/evaluate";
-import { steadyBlue, withRelease } from "../support/stacks";
+import { appSecrets, steadyBlue, withRelease } from "../support/stacks";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRETS = {
     "portal:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nkey-material-s3cret\n-----END OPENSSH PRIVATE KEY-----",
     "portal:slackWebhook": "https://hooks.slack.example/T000/B000/webhook-s3cret",
-    "portal:appSecrets": { DATABASE_PASSWORD: "db-pass-s3cret" },
+    ...appSecrets({ DATABASE_PASSWORD: "db-pass-s3cret" }),
 };
 const SECRET_VALUES = ["key-material-s3cret", "webhook-s3cret", "db-pass-s3cret"];
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { runRelease } from "../../bin/release";
-import { GREEN_TAG, LIVE_TAG, NEW_TAG, PRODUCTION, STEADY, releaseBlock, withLines, stackDirsForSuite } from "./fixtures";
+import { GREEN_TAG, LIVE_TAG, NEW_TAG, PINNED_ENV, PRODUCTION, STEADY, releaseBlock, withLines, stackDirsForSuite } from "./fixtures";
 
 const PREPARED_CANARY_5 = withLines(PRODUCTION, { "    canary: 0": "    canary: 5" });
 /** Steady on blue with no green tag at all: nothing to roll back to. */
@@ -19,7 +19,7 @@ describe("release helper (bin/release.ts)", () => {
     const stackWith = stackDirsForSuite();
 
     it("fixtures: the blue-only variant really lacks a green tag", () => {
-        assert.deepEqual(releaseBlock(STEADY_BLUE_ONLY), { tags: { blue: LIVE_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "blue", canary: 0 });
+        assert.deepEqual(releaseBlock(STEADY_BLUE_ONLY), { tags: { blue: LIVE_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, env: PINNED_ENV, live: "blue", passive: "blue", canary: 0 });
     });
 
     describe("each verb's edit", () => {
@@ -28,7 +28,7 @@ describe("release helper (bin/release.ts)", () => {
             const r = s.release(["prepare", NEW_TAG]);
             assert.equal(r.code, 0, r.stderr);
             assert.equal(s.read(), withLines(STEADY, { [`      green: "${GREEN_TAG}"`]: `      green: "${NEW_TAG}"`, "    passive: blue": "    passive: green" }));
-            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: NEW_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
+            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: NEW_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, env: PINNED_ENV, live: "blue", passive: "green", canary: 0 });
             assert.match(r.stdout, /portal:release\.tags\.green {2}"2020\.08\.07-1" → "2020\.08\.08-1"/);
             assert.match(r.stdout, /portal:release\.passive {5}blue → green/);
             assert.match(r.stdout, /\n {2}pulumi preview -s production\n {2}pulumi up -s production\n/);
@@ -39,7 +39,7 @@ describe("release helper (bin/release.ts)", () => {
             const s = stackWith(STEADY);
             const r = s.release(["prepare", LIVE_TAG]);
             assert.equal(r.code, 0, r.stderr);
-            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: LIVE_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "green", canary: 0 });
+            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: LIVE_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, env: PINNED_ENV, live: "blue", passive: "green", canary: 0 });
             assert.match(r.stdout, /note: 2020\.08\.06-1 is also the live tag/);
         });
 
@@ -67,6 +67,7 @@ describe("release helper (bin/release.ts)", () => {
             assert.deepEqual(releaseBlock(s.read()), {
                 tags: { blue: LIVE_TAG, green: GREEN_TAG },
                 images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" },
+                env: PINNED_ENV,
                 live: "green",
                 passive: "green",
                 canary: 0,
@@ -112,7 +113,7 @@ describe("release helper (bin/release.ts)", () => {
                     "wrote Pulumi.production.yaml. Next:",
                     "  pulumi preview -s production",
                     "  pulumi up -s production",
-                    "then legal: prepare <tag>, rollback blue",
+                    "then legal: prepare <tag>, reconfigure, rollback blue",
                     "",
                 ].join("\n"),
             );
@@ -129,14 +130,14 @@ describe("release helper (bin/release.ts)", () => {
                 [
                     "cannot rollback: the last change of live was a rollback (from blue 2020.08.06-1); another rollback would put blue 2020.08.06-1, the release rolled back from, live again; to put blue 2020.08.06-1 live anyway, name the color: rollback blue",
                     "stage steady: live green (2020.08.07-1), passive green (2020.08.07-1), canary 0%",
-                    "legal now: prepare <tag>, rollback blue",
+                    "legal now: prepare <tag>, reconfigure, rollback blue",
                     "",
                 ].join("\n"),
             );
             assert.equal(s.read(), once);
             const named = s.release(["rollback", "blue"]);
             assert.equal(named.code, 0, named.stderr);
-            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: GREEN_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "blue", canary: 0, previous: { color: "green", tag: GREEN_TAG, by: "rollback" } });
+            assert.deepEqual(releaseBlock(s.read()), { tags: { blue: LIVE_TAG, green: GREEN_TAG }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, env: PINNED_ENV, live: "blue", passive: "blue", canary: 0, previous: { color: "green", tag: GREEN_TAG, by: "rollback" } });
             assert.match(named.stdout, /\nnote: blue 2020\.08\.06-1 goes live \(named by the operator; nothing checked it was live before\), with no prepare stage; green 2020\.08\.07-1 keeps running unrouted\n/);
         });
 
@@ -161,7 +162,7 @@ describe("release helper (bin/release.ts)", () => {
             fs.chmodSync(s.file, 0o640);
             assert.equal(s.release(["prepare", NEW_TAG]).code, 0);
             const comments = (text: string) => text.split("\n").filter((line) => line.trimStart().startsWith("#"));
-            assert.equal(comments(s.read()).length, 5);
+            assert.equal(comments(s.read()).length, 7);
             assert.deepEqual(comments(s.read()), comments(STEADY));
             assert.equal(fs.statSync(s.file).mode & 0o777, 0o640);
             assert.deepEqual(fs.readdirSync(s.dir), [path.basename(s.file)]);
@@ -230,11 +231,11 @@ describe("release helper (bin/release.ts)", () => {
                     "  tags:    blue=2020.08.06-1 green=2020.08.07-1",
                     "  before the last deploy: green (2020.08.07-1)",
                     "  rollback: green 2020.08.07-1 goes live (it was live before the last deploy)",
-                    "legal now: prepare <tag>, rollback",
+                    "legal now: prepare <tag>, reconfigure, rollback",
                     "",
                 ].join("\n"),
             );
-            assert.match(stackWith(STEADY).release(["status"]).stdout, /: steady\n[\s\S]*\n {2}rollback: only by name \(rollback green\): the release block has no previous record[^\n]*\nlegal now: prepare <tag>, rollback green\n$/);
+            assert.match(stackWith(STEADY).release(["status"]).stdout, /: steady\n[\s\S]*\n {2}rollback: only by name \(rollback green\): the release block has no previous record[^\n]*\nlegal now: prepare <tag>, reconfigure, rollback green\n$/);
         });
     });
 
@@ -306,8 +307,8 @@ describe("release helper (bin/release.ts)", () => {
 
     describe("usage: exit 2, file byte-identical", () => {
         const usages: [string, string[], RegExp][] = [
-            ["unknown verb", ["promote", "--stack", "production"], /^unknown verb promote \(verbs: status, prepare, canary, deploy, abort, rollback, split\)\nusage: npm run release -- <verb>/],
-            ["missing verb", ["--stack", "production"], /^missing verb \(verbs: status, prepare, canary, deploy, abort, rollback, split\)\nusage: /],
+            ["unknown verb", ["promote", "--stack", "production"], /^unknown verb promote \(verbs: status, prepare, reconfigure, canary, deploy, abort, rollback, split\)\nusage: npm run release -- <verb>/],
+            ["missing verb", ["--stack", "production"], /^missing verb \(verbs: status, prepare, reconfigure, canary, deploy, abort, rollback, split\)\nusage: /],
             ["missing --stack", ["deploy"], /^--stack <name> is required \(stacks: production\)\n/],
             ["--stack without a name", ["deploy", "--stack"], /^--stack needs a value\n/],
             ["a stack name that is a path", ["deploy", "--stack", "../production"], /^--stack \.\.\/production: a stack name is letters, digits, '\.', '_', '-'\n/],

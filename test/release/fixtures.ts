@@ -31,6 +31,9 @@ export function withLines(text: string, replacements: Record<string, string>): s
 /** The production file in steady state on blue (green keeps its tag): passive green -> blue. */
 export const STEADY = withLines(PRODUCTION, { "    passive: green": "    passive: blue" });
 
+/** The env both colors of the production file are pinned to (its release.env, equal to its app.env). */
+export const PINNED_ENV = { blue: { DJANGO_SETTINGS_MODULE: "portal.settings.production" }, green: { DJANGO_SETTINGS_MODULE: "portal.settings.production" } };
+
 export const LIVE_TAG = "2020.08.06-1";
 export const GREEN_TAG = "2020.08.07-1";
 export const NEW_TAG = "2020.08.08-1";

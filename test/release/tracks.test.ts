@@ -14,7 +14,7 @@ import { MAIN_RELEASE, StackFileError, applyReleaseChanges, portalRawConfig, rel
 import { diff } from "../../offline/diff";
 import { evaluate } from "../../offline/evaluate";
 import { planStack, readStackFile, type Plan } from "../../offline/plan";
-import { NEW_TAG, STEADY, withLines, stackDirsForSuite } from "./fixtures";
+import { NEW_TAG, PINNED_ENV, STEADY, withLines, stackDirsForSuite } from "./fixtures";
 
 const PY3_LIVE = "py3-2020.08.01-1";
 const PY3_NEW = "py3-2020.08.09-1";
@@ -33,6 +33,9 @@ const MAIN_STEADY = withLines(STEADY, {
     ].join("\n"),
 });
 
+/** The env py3's two colors are pinned to (its release.env). */
+const PY3_ENV = { red: { DJANGO_SETTINGS_MODULE: "portal.settings.production" }, black: { DJANGO_SETTINGS_MODULE: "portal.settings.production" } };
+
 const PY3_TRACK_LINES = [
     "  # Side by side: the Python 3 generation, on its own colors, ports and listeners.",
     "  portal:tracks:",
@@ -40,6 +43,7 @@ const PY3_TRACK_LINES = [
     "      colors: [red, black]",
     "      image: registry.example.com/portal-py3",
     "      release:",
+    "        env: { red: { DJANGO_SETTINGS_MODULE: portal.settings.production }, black: { DJANGO_SETTINGS_MODULE: portal.settings.production } }",
     "        tags:",
     PY3_RED_LINE,
     "        live: red",
@@ -100,12 +104,12 @@ describe("release helper on tracks (--track)", () => {
 
     it("fixtures: a valid config with a steady main track, py3 on red/black, py2 retired", () => {
         const config = validateConfig(portalRawConfig(WITH_PY2));
-        assert.deepEqual(config.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, live: "blue", passive: "blue", canary: 0 });
+        assert.deepEqual(config.release, { tags: { blue: "2020.08.06-1", green: "2020.08.07-1" }, images: { blue: "registry.example.com/portal", green: "registry.example.com/portal" }, env: PINNED_ENV, live: "blue", passive: "blue", canary: 0 });
         assert.deepEqual(config.nginx.site, { address: "0.0.0.0", live: 8080, passive: 8081 });
         assert.deepEqual(
             config.tracks.map((t) => [t.name, t.colors, t.release, t.hostPorts, t.site, t.retired]),
             [
-                ["py3", ["red", "black"], { tags: { red: PY3_LIVE }, live: "red", passive: "red", canary: 0 }, { red: 8011, black: 8012 }, { address: "0.0.0.0", live: 8180, passive: 8181 }, false],
+                ["py3", ["red", "black"], { tags: { red: PY3_LIVE }, env: PY3_ENV, live: "red", passive: "red", canary: 0 }, { red: 8011, black: 8012 }, { address: "0.0.0.0", live: 8180, passive: 8181 }, false],
                 ["py2", ["cyan", "pink"], { tags: { cyan: "py2-2019.12.01-1", pink: "py2-2019.11.02-1" }, live: "cyan", passive: "cyan", canary: 0 }, { cyan: 8021, pink: 8022 }, { address: "0.0.0.0", live: 8280, passive: 8281 }, true],
             ],
         );
@@ -120,7 +124,7 @@ describe("release helper on tracks (--track)", () => {
             "  canary:  0%",
             "  tags:    blue=2020.08.06-1 green=2020.08.07-1",
             "  rollback: only by name (rollback green): the release block has no previous record, so nothing says which release was live before the last deploy",
-            "legal now: prepare <tag>, rollback green",
+            "legal now: prepare <tag>, reconfigure, rollback green",
             "",
         ].join("\n");
         const PY3_BLOCK = [
@@ -168,7 +172,7 @@ describe("release helper on tracks (--track)", () => {
             const r = s.release(["prepare", PY3_NEW, "--track", "py3"]);
             assert.equal(r.code, 0, r.stderr);
             assert.equal(s.read(), PY3_PREPARED);
-            assert.deepEqual(py3Release(s.read()), { tags: { red: PY3_LIVE, black: PY3_NEW }, live: "red", passive: "black", canary: 0 });
+            assert.deepEqual(py3Release(s.read()), { tags: { red: PY3_LIVE, black: PY3_NEW }, env: PY3_ENV, live: "red", passive: "black", canary: 0 });
             assert.equal(
                 r.stdout,
                 [
@@ -228,7 +232,7 @@ describe("release helper on tracks (--track)", () => {
             );
             assert.match(r.stdout, /stage steady: live black \(py3-2020\.08\.09-1\), passive black \(py3-2020\.08\.09-1\), canary 0% \(was prepared\)\n/);
             assert.match(r.stdout, /\n {2}portal:tracks\[0\]\.release\.previous {2}\(unset\) → \{ color: red, tag: "py3-2020\.08\.01-1", by: deploy \}\n/);
-            assert.match(r.stdout, /then legal: prepare <tag>, rollback\n$/);
+            assert.match(r.stdout, /then legal: prepare <tag>, reconfigure, rollback\n$/);
         });
 
         it("abort: py3's passive := red, canary 0, black keeps its tag", () => {
@@ -252,7 +256,7 @@ describe("release helper on tracks (--track)", () => {
                 }),
             );
             assert.match(r.stdout, /\nnote: black py3-2020\.08\.09-1 goes live \(it was live before the last deploy\), with no prepare stage; red py3-2020\.08\.01-1 keeps running unrouted\n/);
-            assert.match(r.stdout, /then legal: prepare <tag>, rollback red\n$/);
+            assert.match(r.stdout, /then legal: prepare <tag>, reconfigure, rollback red\n$/);
             const again = s.release(["rollback", "--track", "py3"]);
             assert.equal(again.code, 1);
             assert.match(again.stderr, /^track py3: cannot rollback: the last change of live was a rollback \(from red py3-2020\.08\.01-1\); another rollback would put red py3-2020\.08\.01-1, the release rolled back from, live again; to put red py3-2020\.08\.01-1 live anyway, name the color: rollback red\n/);
@@ -290,6 +294,7 @@ describe("release helper on tracks (--track)", () => {
         }
         assert.deepEqual(py3Release(s.read()), {
             tags: { red: PY3_LIVE, black: "py3-2020.08.10-1" },
+            env: PY3_ENV,
             live: "black",
             passive: "black",
             canary: 0,
@@ -321,7 +326,7 @@ describe("release helper on tracks (--track)", () => {
             ["prepare on a retired track", WITH_PY2, ["prepare", "py2-2020.01.01-1", "--track", "py2"], /^track py2: cannot prepare py2-2020\.01\.01-1: the track is retired \(portal:tracks\[1\]\.retired: true\); it serves no edge traffic/],
             ["rollback on a retired track", WITH_PY2, ["rollback", "--track", "py2"], /^track py2: cannot rollback: the track is retired/],
             ["prepare on py3 while py3 is prepared (main steady)", PY3_PREPARED, ["prepare", "py3-2020.08.10-1", "--track", "py3"], /^track py3: cannot prepare py3-2020\.08\.10-1: prepare needs a steady release and this one is prepared\nstage prepared: live red \(py3-2020\.08\.01-1\), passive black \(py3-2020\.08\.09-1\), canary 0%\nlegal now: canary <percent>, deploy, abort\n$/],
-            ["canary on py3 while only main is prepared", MAIN_PREPARED, ["canary", "5", "--track", "py3"], /^track py3: cannot canary 5: canary needs a prepared release and this one is steady\nstage steady: live red \(py3-2020\.08\.01-1\), passive red \(py3-2020\.08\.01-1\), canary 0%\nlegal now: prepare <tag>\n$/],
+            ["canary on py3 while only main is prepared", MAIN_PREPARED, ["canary", "5", "--track", "py3"], /^track py3: cannot canary 5: canary needs a prepared release and this one is steady\nstage steady: live red \(py3-2020\.08\.01-1\), passive red \(py3-2020\.08\.01-1\), canary 0%\nlegal now: prepare <tag>, reconfigure\n$/],
             ["deploy on the main track while only py3 is prepared", PY3_PREPARED, ["deploy"], /^cannot deploy: deploy needs a prepared release and this one is steady\nstage steady: live blue/],
             ["rollback on py3 with no tag on black", TRACKS, ["rollback", "--track", "py3"], /^track py3: cannot rollback: the other color black has no tag to roll back to\n/],
             ["canary 100 on py3", PY3_PREPARED, ["canary", "100", "--track", "py3"], /^track py3: cannot canary 100: 100% is a deploy/],
@@ -366,7 +371,7 @@ describe("release helper on tracks (--track)", () => {
 
     describe("colors: a track's verbs only ever name that track's pair", () => {
         const RED_BLACK = ["red", "black"] as const;
-        const py3: ReleaseConfig = { tags: { red: PY3_LIVE }, live: "red", passive: "red", canary: 0 };
+        const py3: ReleaseConfig = { tags: { red: PY3_LIVE }, env: PY3_ENV, live: "red", passive: "red", canary: 0 };
         const released = (t: Transition) => {
             assert.ok(t.ok, t.ok ? "" : t.reason);
             return t.release;
@@ -374,14 +379,14 @@ describe("release helper on tracks (--track)", () => {
 
         it("prepare on py3 puts the tag on black, never on blue or green", () => {
             const prepared = released(transition(py3, "prepare", PY3_NEW, RED_BLACK));
-            assert.deepEqual(prepared, { tags: { red: PY3_LIVE, black: PY3_NEW }, live: "red", passive: "black", canary: 0 });
+            assert.deepEqual(prepared, { tags: { red: PY3_LIVE, black: PY3_NEW }, env: PY3_ENV, live: "red", passive: "black", canary: 0 });
             assert.deepEqual(releaseChanges(py3, prepared, RED_BLACK), [
                 { path: ["tags", "black"], before: undefined, after: PY3_NEW },
                 { path: ["passive"], before: "red", after: "black" },
             ]);
             const onBlack: ReleaseConfig = { tags: { red: "a", black: "b" }, live: "black", passive: "black", canary: 0 };
             assert.deepEqual(released(transition(onBlack, "prepare", "c", RED_BLACK)).tags, { red: "c", black: "b" });
-            assert.deepEqual(legalVerbs(onBlack, RED_BLACK), ["prepare", "rollback"]);
+            assert.deepEqual(legalVerbs(onBlack, RED_BLACK), ["prepare", "reconfigure", "rollback"]);
             assert.deepEqual(released(transition(onBlack, "rollback", "red", RED_BLACK)), { ...onBlack, live: "red", passive: "red", previous: { color: "black", tag: "b", by: "rollback" } });
             const deployedBlack: ReleaseConfig = { ...onBlack, previous: { color: "red", tag: "a", by: "deploy" } };
             assert.deepEqual(released(transition(deployedBlack, "rollback", undefined, RED_BLACK)), { ...onBlack, live: "red", passive: "red", previous: { color: "black", tag: "b", by: "rollback" } });
@@ -423,7 +428,7 @@ describe("release helper on tracks (--track)", () => {
 
         it("adds missing passive and canary lines among the track's release keys", () => {
             const text = withoutLines(TRACKS, ["        passive: red", "        canary: 0"]);
-            assert.deepEqual(py3Release(text), { tags: { red: PY3_LIVE }, live: "red" });
+            assert.deepEqual(py3Release(text), { tags: { red: PY3_LIVE }, env: PY3_ENV, live: "red" });
             const edited = applyReleaseChanges(text, [{ path: ["tags", "black"], before: undefined, after: PY3_NEW }, { path: ["passive"], before: "red", after: "black" }, { path: ["canary"], before: 0, after: 5 }], trackRelease(0));
             assert.equal(edited, withLines(text, { [PY3_RED_LINE]: `${PY3_RED_LINE}\n${PY3_BLACK_LINE}`, "        live: red": "        live: red\n        passive: black\n        canary: 5" }));
         });
@@ -490,7 +495,7 @@ describe("release helper on tracks (--track)", () => {
                 return plan;
             };
 
-            const prepared = { tags: { red: PY3_LIVE, black: PY3_NEW }, live: "red", passive: "black", canary: 0 };
+            const prepared = { tags: { red: PY3_LIVE, black: PY3_NEW }, env: PY3_ENV, live: "red", passive: "black", canary: 0 };
             const onRed = { color: "red", tag: PY3_LIVE };
             await step(["prepare", PY3_NEW], { stage: "prepared", release: prepared, live: onRed, liveUpstream: "py3_red", passiveUpstream: "py3_black" });
             assert.equal(s.read(), PY3_PREPARED);

@@ -38,8 +38,8 @@ function reason(t: Transition): string {
 
 describe("release transitions", () => {
     it("lists the legal verbs of each stage", () => {
-        assert.deepEqual(legalVerbs(steady), ["prepare", "rollback"]);
-        assert.deepEqual(legalVerbs(steadyAlone), ["prepare"]);
+        assert.deepEqual(legalVerbs(steady), ["prepare", "reconfigure", "rollback"]);
+        assert.deepEqual(legalVerbs(steadyAlone), ["prepare", "reconfigure"]);
         assert.deepEqual(legalVerbs(prepared), ["canary", "deploy", "abort"]);
         assert.deepEqual(legalVerbs(canary5), ["canary", "deploy", "abort"]);
     });
@@ -118,25 +118,25 @@ describe("release transitions", () => {
                 "a second rollback",
                 afterRollback,
                 `the last change of live was a rollback (from blue 1.0); another rollback would put blue 1.0, the release rolled back from, live again; ${byName("blue", "1.0")}`,
-                "stage steady: live green (0.9), passive green (0.9), canary 0%\nlegal now: prepare <tag>, rollback blue",
+                "stage steady: live green (0.9), passive green (0.9), canary 0%\nlegal now: prepare <tag>, reconfigure, rollback blue",
             ],
             [
                 "a rollback after an abort (the other color holds the aborted release)",
                 afterAbort,
                 `green held 0.9 before the last deploy but now holds 1.1, prepared since and never deployed (aborted); ${byName("green", "1.1")}`,
-                "stage steady: live blue (1.0), passive blue (1.0), canary 0%\nlegal now: prepare <tag>, rollback green",
+                "stage steady: live blue (1.0), passive blue (1.0), canary 0%\nlegal now: prepare <tag>, reconfigure, rollback green",
             ],
             [
                 "a rollback with no record of the last deploy",
                 steady,
                 `the release block has no previous record, so nothing says which release was live before the last deploy; ${byName("green", "0.9")}`,
-                "stage steady: live blue (1.0), passive blue (1.0), canary 0%\nlegal now: prepare <tag>, rollback green",
+                "stage steady: live blue (1.0), passive blue (1.0), canary 0%\nlegal now: prepare <tag>, reconfigure, rollback green",
             ],
             [
                 "a rollback when live was set back by hand since the deploy",
                 { ...deployed, previous: { color: "blue", tag: "0.8", by: "deploy" } },
                 `blue is live again since the last deploy (made from blue 0.8); ${byName("green", "0.9")}`,
-                "stage steady: live blue (1.0), passive blue (1.0), canary 0%\nlegal now: prepare <tag>, rollback green",
+                "stage steady: live blue (1.0), passive blue (1.0), canary 0%\nlegal now: prepare <tag>, reconfigure, rollback green",
             ],
         ];
         for (const [name, release, why, rest] of cases) {
@@ -157,11 +157,11 @@ describe("release transitions", () => {
         it("refuses a named color that is live, foreign, or has no tag", () => {
             assert.equal(
                 reason(transition(deployed, "rollback", "blue")),
-                "cannot rollback blue: blue is already live; rollback green puts green 0.9 live\nstage steady: live blue (1.0), passive blue (1.0), canary 0%\nlegal now: prepare <tag>, rollback",
+                "cannot rollback blue: blue is already live; rollback green puts green 0.9 live\nstage steady: live blue (1.0), passive blue (1.0), canary 0%\nlegal now: prepare <tag>, reconfigure, rollback",
             );
             assert.equal(
                 reason(transition(deployed, "rollback", "red")),
-                'cannot rollback red: "red" is not a color of this track; allowed: blue, green\nstage steady: live blue (1.0), passive blue (1.0), canary 0%\nlegal now: prepare <tag>, rollback',
+                'cannot rollback red: "red" is not a color of this track; allowed: blue, green\nstage steady: live blue (1.0), passive blue (1.0), canary 0%\nlegal now: prepare <tag>, reconfigure, rollback',
             );
             assert.match(reason(transition(steadyAlone, "rollback", "green")), /^cannot rollback green: the other color green has no tag to roll back to\n/);
             assert.match(reason(transition(prepared, "rollback", "green")), /^cannot rollback green: rollback needs a steady release and this one is prepared\n/);
@@ -175,8 +175,8 @@ describe("release transitions", () => {
             );
             assert.equal(describeRollback(prepared), "none while prepared (abort first)");
             assert.equal(describeRollback(steadyAlone), "none (green has no tag)");
-            assert.equal(describeLegalVerbs(deployed), "prepare <tag>, rollback");
-            assert.equal(describeLegalVerbs(afterAbort), "prepare <tag>, rollback green");
+            assert.equal(describeLegalVerbs(deployed), "prepare <tag>, reconfigure, rollback");
+            assert.equal(describeLegalVerbs(afterAbort), "prepare <tag>, reconfigure, rollback green");
         });
     });
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { validateConfig } from "../../lib/config";
 import { portalRawConfig } from "../../lib/stackFileEdit";
 import { planStack, readStackFile, type Plan } from "../../offline/plan";
-import { LIVE_TAG, NEW_TAG, STEADY, stackDir, type StackDir } from "./fixtures";
+import { LIVE_TAG, NEW_TAG, PINNED_ENV, STEADY, stackDir, type StackDir } from "./fixtures";
 
 const SERVERS = ["web1", "web2", "web3"];
 
@@ -30,7 +30,7 @@ async function step(s: StackDir, argv: string[], expected: Expected): Promise<Pl
     const { release } = validateConfig(portalRawConfig(s.read()));
     const { previous, ...rest } = release;
     const images = { blue: "registry.example.com/portal", green: "registry.example.com/portal" };
-    assert.deepEqual(rest, { tags: expected.tags, images, live: expected.live, passive: expected.passive, canary: expected.canary });
+    assert.deepEqual(rest, { tags: expected.tags, images, env: PINNED_ENV, live: expected.live, passive: expected.passive, canary: expected.canary });
     assert.deepEqual(previous, expected.previous, `${argv.join(" ")}: previous`);
     const plan = await planStack(readStackFile(s.file));
     assert.equal(plan.stage, expected.stage, argv.join(" "));

@@ -22,6 +22,17 @@ export interface ReleaseEdit {
     previous?: { color: string; tag: string; by: "deploy" | "rollback" };
     /** Each color's repository (image per color). */
     images?: Record<string, string>;
+    /** Each color's own env (as the release helper's prepare writes it). */
+    env?: Record<string, Record<string, string>>;
+}
+
+/**
+ * The secret config of a stack whose colors the release helper pinned: `portal:appSecrets`
+ * and each pinned color's copy of it in `portal:colorSecrets` (what its containers read).
+ * `perColor` overrides one color's copy (a secret rotated and prepared on that color only).
+ */
+export function appSecrets(values: Record<string, string>, perColor: Record<string, Record<string, string>> = {}, colors: readonly string[] = ["blue", "green"]): Record<string, unknown> {
+    return { "portal:appSecrets": values, "portal:colorSecrets": Object.fromEntries(colors.map((c) => [c, perColor[c] ?? values])) };
 }
 
 /** A copy of `config` with the release block edited (tags merged). */
