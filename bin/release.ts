@@ -321,8 +321,7 @@ function changeRelease(command: Command, fileName: string, filePath: string, tex
 /** "green secrets: ~ DATABASE_PASSWORD" for the prepared color: names whose ciphertext differs from its last copy (set again). */
 function secretNotes(text: string, color: string, pinned: readonly string[]): string[] {
     if (!pinned.includes(color)) return [];
-    const had = ((rawStackValue(text, "portal:colorSecrets") ?? {}) as Record<string, Record<string, unknown> | undefined>)[color];
-    if (had === undefined) return [];
+    const had = ((rawStackValue(text, "portal:colorSecrets") ?? {}) as Record<string, Record<string, unknown> | undefined>)[color] ?? {};
     const texts = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, JSON.stringify(v)]));
     const changes = envKeyChanges(texts(had), texts((rawStackValue(text, "portal:appSecrets") ?? {}) as Record<string, unknown>));
     return changes.length === 0 ? [] : [`${color} secrets: ${changes.join(", ")} (values stay encrypted; a secret set again counts as changed)`];

@@ -82,6 +82,14 @@ describe("secrets as Pulumi stores them", function () {
         ]);
     });
 
+    it("refuses a color's secret copied in plain text, naming the key and never the value", async () => {
+        const lines = await refusal("  portal:colorSecrets:\n    blue:\n      DATABASE_PASSWORD: plain-pw-s3cret\n");
+        assert.deepEqual(lines, [
+            "invalid portal config:",
+            "portal:colorSecrets.blue.DATABASE_PASSWORD is in plain text in the stack file; allowed: a secret, stored with: pulumi config set --secret --path 'portal:colorSecrets.blue.DATABASE_PASSWORD' -s production",
+        ]);
+    });
+
     it("refuses a plain ssh key without printing it", async () => {
         const lines = await refusal("  portal:sshPrivateKey: |\n    -----BEGIN OPENSSH PRIVATE KEY-----\n    s3cret\n");
         assert.deepEqual(lines, [

@@ -42,6 +42,8 @@ export interface StackDir {
     dir: string;
     file: string;
     read(): string;
+    /** Replaces the file's text (an operator's own edit, e.g. pulumi config set). */
+    write(text: string): void;
     release(argv: string[]): ReleaseResult;
     remove(): void;
 }
@@ -55,6 +57,7 @@ export function stackDir(text: string, stack = "production"): StackDir {
         dir,
         file,
         read: () => fs.readFileSync(file, "utf8"),
+        write: (next) => fs.writeFileSync(file, next),
         release: (argv) => runRelease([...argv, "--stack", stack], dir),
         remove: () => fs.rmSync(dir, { recursive: true, force: true }),
     };

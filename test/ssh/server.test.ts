@@ -87,7 +87,7 @@ describe("a server over real ssh (sshd, bootstrap-server.sh, nginx, Docker)", fu
                 healthPath: "/health",
                 hostPorts: { blue: ports.blue, green: ports.green },
                 env: { PORTAL_STAGE: "ssh-test" },
-                migrate: ["sh", "-c", 'echo "migrated for $PORTAL_VERSION"'],
+                migrate: ["sh", "-c", 'echo "migrated for $PORTAL_VERSION ($PORTAL_STAGE)"'],
                 healthTimeoutSeconds: 20,
             },
             "portal:workers": { djobs: { command: ["sh", "-c", "exec sleep 600"] } },
@@ -113,9 +113,10 @@ describe("a server over real ssh (sshd, bootstrap-server.sh, nginx, Docker)", fu
 
     let previous: Evaluation | undefined;
     /** Evaluates the stack and runs what changed since the previous stage; returns the stage's records. */
-    async function stage(label: string, release: Record<string, unknown>): Promise<StepRecord[]> {
+    async function stage(label: string, release: Record<string, unknown>, secrets: StackConfig = SECRETS(), extra: StackConfig = {}): Promise<StepRecord[]> {
         const started = Date.now();
-        const evaluation = await evaluate(stack(release), SECRETS());
+        // Guarded by the state the previous stage deployed, as `pulumi up` is.
+        const evaluation = await evaluate(stack(release, extra), secrets, { lastDeployed: previous?.outputs.deployedState });
         const steps = plannedSteps(previous, evaluation);
         const log: StepRecord[] = [];
         const failed = await runSteps(sshd!, previous, evaluation, steps, log);
@@ -348,6 +349,37 @@ describe("a server over real ssh (sshd, bootstrap-server.sh, nginx, Docker)", fu
         assert.equal(await body(`http://127.0.0.1:${ports.live}/`), "200 r1");
         assert.equal(await body(`http://127.0.0.1:${ports.passive}/`), "200 r1");
         assert.equal((await sshd!.exec(`cat ${dir}/live-color`)).stdout, "blue\n");
+    });
+
+    it("env change and secret rotation, prepared on green (reconfigure), deployed and rolled back: blue never touched", async () => {
+        const containerEnv = async (name: string) => (await docker(["inspect", "--format", "{{json .Config.Env}}", name])).stdout;
+        const id = async (name: string) => (await docker(["inspect", "--format", "{{.Id}}", name])).stdout.trim();
+        const blueId = await id("portal-blue");
+        const blueEnv = await containerEnv("portal-blue");
+        assert.match(blueEnv, new RegExp(`"PORTAL_STAGE=ssh-test","API_TOKEN=${SECRET}"`));
+        // What the release helper's reconfigure writes: green gets the live tag r1, the new
+        // app.env and its own copy of the rotated secret; blue is pinned to what it runs.
+        const NEW_SECRET = `${SECRET}-rotated`;
+        const rotated = { "portal:appSecrets": { API_TOKEN: NEW_SECRET }, "portal:colorSecrets": { blue: { API_TOKEN: SECRET }, green: { API_TOKEN: NEW_SECRET } } };
+        const env = { blue: { PORTAL_STAGE: "ssh-test" }, green: { PORTAL_STAGE: "ssh-test-2" } };
+        const newAppEnv = (st: StackConfig) => ({ "portal:app": { ...(st["portal:app"] as object), env: { PORTAL_STAGE: "ssh-test-2" } } });
+        const RECONFIGURED = { tags: { blue: "r1", green: "r1" }, env, live: "blue", passive: "green", canary: 0 };
+        const log = await stage("reconfigure", RECONFIGURED, rotated, newAppEnv(stack(FRESH)));
+        assert.deepEqual(log.map((r) => r.name).filter((n) => n.includes("blue") || /djobs|route-live|record-live/.test(n)), []);
+        assert.match(log.find((r) => r.name === "web1-green-migrate")!.stdout, /migrated for r1 \(ssh-test-2\)/);
+        assert.equal(await id("portal-blue"), blueId, "blue's container was not replaced");
+        assert.equal(await containerEnv("portal-blue"), blueEnv);
+        assert.match(await containerEnv("portal-green"), new RegExp(`"PORTAL_STAGE=ssh-test-2","API_TOKEN=${NEW_SECRET}"`));
+        assert.equal(await body(`http://127.0.0.1:${ports.live}/`), "200 r1");
+        for (const r of log.filter((x) => x.type.startsWith("command:"))) assert.ok(!r.what.includes(NEW_SECRET), `${r.name} has the secret on its command line`);
+        assert.equal((await sshd!.exec(`stat -c '%a %U' ${dir}/green.env && grep -c -- ${NEW_SECRET} ${dir}/green.env ${dir}/blue.env`)).stdout, `600 ${USER}\n${dir}/green.env:1\n${dir}/blue.env:0\n`);
+        // Deploy: green live, the worker on green's env; rollback: blue live again with its old env.
+        await stage("deploy-config", { ...RECONFIGURED, live: "green" }, rotated, newAppEnv(stack(FRESH)));
+        assert.match(await containerEnv("portal-djobs"), /"PORTAL_STAGE=ssh-test-2"/);
+        await stage("rollback-config", { ...RECONFIGURED, passive: "blue" }, rotated, newAppEnv(stack(FRESH)));
+        assert.equal(await id("portal-blue"), blueId);
+        assert.equal((await sshd!.exec(`cat ${dir}/live-color`)).stdout, "blue\n");
+        assert.match(await containerEnv("portal-djobs"), new RegExp(`"PORTAL_STAGE=ssh-test","API_TOKEN=${SECRET}"`));
     });
 
     it("docker-compose 1.29.2 on the server reads the live compose file: config, ps and logs of the real containers", async () => {
