@@ -167,6 +167,24 @@ describe("release helper on tracks (--track)", () => {
     });
 
     describe("each verb on --track py3: only py3's lines change", () => {
+        it("reconfigure on py3: black gets red's tag, the current app.env and its own copy of the app secrets; main untouched", () => {
+            const cipher = "v1:bm9uY2U=:cHkzIHNlY3JldA==";
+            const text = `${TRACKS}  portal:appSecrets:\n    DATABASE_PASSWORD:\n      secure: ${cipher}\n`.replace(
+                "    env:\n      DJANGO_SETTINGS_MODULE: portal.settings.production\n",
+                '    env:\n      DJANGO_SETTINGS_MODULE: portal.settings.production\n      PY3: "yes"\n',
+            );
+            const s = stackWith(text);
+            const r = s.release(["reconfigure", "--track", "py3"]);
+            assert.equal(r.code, 0, r.stderr);
+            const config = parse(s.read()).config;
+            assert.deepEqual(config["portal:tracks"][0].release.tags, { red: PY3_LIVE, black: PY3_LIVE });
+            assert.deepEqual(config["portal:tracks"][0].release.env.black, { DJANGO_SETTINGS_MODULE: "portal.settings.production", PY3: "yes" });
+            assert.deepEqual(config["portal:tracks"][0].release.env.red, PY3_ENV.red);
+            assert.deepEqual(config["portal:colorSecrets"], { black: { DATABASE_PASSWORD: { secure: cipher } } });
+            assert.equal(mainPart(s.read()), mainPart(text));
+            assert.match(r.stdout, /^note: black env: \+ PY3$/m);
+        });
+
         it("prepare: adds black's tag under red (block mapping in a list item), makes black passive", () => {
             const s = stackWith(TRACKS);
             const r = s.release(["prepare", PY3_NEW, "--track", "py3"]);
