@@ -4,10 +4,9 @@
 // `<host>-edge-route` alone.
 
 import * as pulumi from "@pulumi/pulumi";
-import * as cmd from "../lib/commands";
 import type { EdgeConfig, PortalConfig } from "../lib/config";
 import { EDGE, EDGE_SCOPE, edgeRoute, renderEdgeSite, renderEdgeUpstreams } from "../lib/edgeRoutes";
-import { hasRouter, routeMode, routerFile, type RouteFile } from "../lib/routeModes";
+import { routeMode, type RouteFile } from "../lib/routeModes";
 import type { Track } from "../lib/tracks";
 import { Host } from "./host";
 import { publishRoute, publishStaticFiles } from "./routing";
@@ -40,21 +39,21 @@ export class Edge extends Host {
     route(gate: pulumi.Resource[], after: Record<string, pulumi.Resource[]>): void {
         this.begin(gate);
         const { config, edge } = this.args;
-        const mode = config.nginx.mode;
+        const mode = routeMode(config.nginx.mode);
         const ready: pulumi.Resource[] = [];
-        if (mode === "reload") {
-            ready.push(this.step(`${EDGE}-routes-init`, { create: cmd.initRoutes(this.home, config.nginx.confDir, EDGE) }, { parent: this }));
+        if (mode.initRoutes) {
+            ready.push(this.step(`${EDGE}-routes-init`, { create: mode.initRoutes(this.home, config.nginx.confDir, EDGE) }, { parent: this }));
         }
         const files: RouteFile[] = [
             { file: `${EDGE}-upstreams.conf`, content: renderEdgeUpstreams(config, this.args.tracks) },
-            ...(hasRouter(mode) ? [routerFile(config, this.home)] : []),
+            ...(mode.router ? [mode.router(config, this.home)] : []),
             { file: `${EDGE}-site.conf`, content: renderEdgeSite(edge, mode) },
         ];
         const staticFiles = publishStaticFiles(this, files, { parent: this, dependsOn: ready });
 
         const route = edgeRoute(config, edge);
         const routed = [route.color, ...(route.canary ? [route.canary.color] : [])];
-        const split = (this.split = publishRoute(this, `${EDGE}-route`, routeMode(mode).live(route, EDGE_SCOPE), {
+        const split = (this.split = publishRoute(this, `${EDGE}-route`, mode.live(route, EDGE_SCOPE), {
             parent: this,
             dependsOn: [staticFiles, ...routed.flatMap((track) => after[track] ?? [])],
         }));

@@ -5,7 +5,6 @@
 
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as cmd from "../lib/commands";
 import { containerName } from "../lib/compose";
 import { publishStaticFile, routeMode, type RouteFile } from "../lib/routeModes";
 import type { PassiveRoute } from "../lib/rollout";
@@ -55,8 +54,8 @@ export class Routing extends pulumi.ComponentResource {
         const { config } = server;
         const mode = routeMode(config.nginx.mode);
         const ready: pulumi.Resource[] = [...(args.after ?? [])];
-        if (config.nginx.mode === "reload") {
-            const init = cmd.initRoutes(server.home, config.nginx.confDir, track.main ? undefined : track.name);
+        if (mode.initRoutes) {
+            const init = mode.initRoutes(server.home, config.nginx.confDir, track.main ? undefined : track.name);
             ready.push(server.step(trackScoped(track, "routes-init"), { create: init }, { parent: this, dependsOn: [...ready] }));
         }
         if (config.target === "local" && track.main) {

@@ -6,7 +6,7 @@ import { ConfigError, Problems } from "./configError";
 import type { RouteModeName } from "./routeModes";
 import * as rules from "./configRules";
 import { SECRET_KEYS, checkSecrets, type SecretStorage } from "./secretConfig";
-import { CONTROL_SOCKET, MAX_SOCKET_PATH, controlSocket } from "./luaRoutes";
+import { ROUTE_MODE_NAMES, routeMode } from "./routeModes";
 
 /** The main track's colors; other tracks name their own pair (e.g. red/black). */
 export const COLORS = ["blue", "green"] as const;
@@ -277,11 +277,13 @@ export function validateConfig(raw: RawConfig, storage?: SecretStorage): PortalC
     if (config.target === "local" && config.servers.length > 1) {
         p.add("servers", `lists ${config.servers.length} servers with target local; allowed: one server (the local target is this machine's one Docker engine)`);
     }
-    if (config.target === "local" && p.clean("nginx.mode") && config.nginx.mode !== "reload") {
-        p.add("nginx.mode", `is ${config.nginx.mode} with target local; allowed: reload (the local nginx container loads neither the njs nor the lua module)`);
+    const mode = p.clean("nginx.mode") ? routeMode(config.nginx.mode) : undefined;
+    if (config.target === "local" && mode?.module !== undefined) {
+        const moduleless = ROUTE_MODE_NAMES.filter((name) => routeMode(name).module === undefined);
+        p.add("nginx.mode", `is ${config.nginx.mode} with target local; allowed: ${moduleless.join(", ")} (the local nginx container loads neither the njs nor the lua module)`);
     }
-    if (config.nginx.mode === "lua" && p.clean("nginx.confDir") && controlSocket(config.nginx.confDir).length > MAX_SOCKET_PATH) {
-        p.add("nginx.confDir", `is too long for lua mode's control socket ${controlSocket(config.nginx.confDir)}; allowed: a path of at most ${MAX_SOCKET_PATH - CONTROL_SOCKET.length - 1} characters`);
+    for (const problem of mode?.problems(config) ?? []) {
+        if (p.clean(problem.key)) p.add(problem.key, problem.message);
     }
     p.throwIfAny();
     return config;

@@ -22,8 +22,9 @@ import type {
 import type { Problems } from "./configError";
 import { DEFAULT_KEEPALIVE } from "./nginxRoutes";
 import * as pattern from "./patterns";
+import { ROUTE_MODE_NAMES } from "./routeModes";
 
-/** The default switching mode: see the README's measurements for why. */
+/** The default switching mode (the first of ROUTE_MODE_NAMES): see the README's measurements for why. */
 export const DEFAULT_ROUTE_MODE = "state";
 
 const COLOR_LIST: readonly Color[] = ["blue", "green"];
@@ -413,7 +414,7 @@ export function nginx(p: Problems, value: unknown): NginxConfig {
     const n = object(p, "nginx", value, ["mode", "confDir", "configRoot", "test", "reload", "pidFile", "errorLog", "reloadTimeoutSeconds", "canary", "site", "image", "keepalive"], false);
     const allowedCommand = "plain words of letters, digits and _ . / = : @ - separated by single spaces, e.g. 'sudo nginx -s reload'";
     return {
-        mode: n.mode === undefined ? DEFAULT_ROUTE_MODE : oneOf(p, "nginx.mode", n.mode, ["state", "reload", "lua"] as const),
+        mode: n.mode === undefined ? DEFAULT_ROUTE_MODE : oneOf(p, "nginx.mode", n.mode, ROUTE_MODE_NAMES),
         keepalive: n.keepalive === undefined ? DEFAULT_KEEPALIVE : integer(p, "nginx.keepalive", n.keepalive, 1, 4096),
         confDir: n.confDir === undefined ? "/etc/nginx/portal" : absolutePath(p, "nginx.confDir", n.confDir),
         configRoot: n.configRoot === undefined ? "/etc/nginx" : absolutePath(p, "nginx.configRoot", n.configRoot),

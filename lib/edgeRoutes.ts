@@ -5,9 +5,8 @@
 // track alone, for testing.
 
 import type { EdgeConfig, PortalConfig } from "./config";
-import { luaRouteLine, routeKey } from "./luaRoutes";
-import { liveVariable, renderListener, upstreamName } from "./nginxRoutes";
-import type { RouteModeName } from "./routeModes";
+import { renderListener, upstreamName } from "./nginxRoutes";
+import type { RouteMode } from "./routeModes";
 import type { LiveRoute } from "./rollout";
 import { MAIN_TRACK, type Track } from "./tracks";
 
@@ -45,14 +44,9 @@ export function edgeRoute(config: PortalConfig, edge: EdgeConfig): LiveRoute {
 }
 
 /** The public listener follows the split; one listener per track in edge.trackPorts reaches that track alone. */
-export function renderEdgeSite(edge: EdgeConfig, mode: RouteModeName): string {
+export function renderEdgeSite(edge: EdgeConfig, mode: Pick<RouteMode, "edgeListener">): string {
     const { address, port } = edge.listen;
-    const publicListener =
-        mode === "state"
-            ? renderListener(address, port, liveVariable(), EDGE)
-            : mode === "lua"
-              ? renderListener(address, port, liveVariable(EDGE), undefined, luaRouteLine(liveVariable(EDGE), routeKey(EDGE, "live"), EDGE))
-              : renderListener(address, port, liveVariable(EDGE));
+    const publicListener = mode.edgeListener(address, port);
     const trackListeners = Object.entries(edge.trackPorts).map(([track, trackPort]) => renderListener(address, trackPort, upstreamName(track, EDGE)));
     return HEADER + publicListener + trackListeners.join("");
 }

@@ -14,28 +14,50 @@ import * as reload from "./nginxRoutes";
 import type { LiveRoute, PassiveRoute } from "./rollout";
 import type { ShellCommand } from "./shell";
 import * as lua from "./luaRoutes";
-import * as state from "./stateRoutes";
+import * as state_ from "./stateRoutes";
+import { EDGE } from "./edgeRoutes";
 import { nginxPrefix, trackScoped, type RouteScope, type Track } from "./tracks";
 
 export type RouteModeName = "reload" | "state" | "lua";
-
-export const ROUTE_MODES: readonly RouteModeName[] = ["state", "reload", "lua"];
 
 export interface RouteFile {
     file: string;
     content: string;
 }
 
+/** A problem a mode finds in a config it would run: the key and what is wrong, for validation. */
+export interface ModeProblem {
+    key: string;
+    message: string;
+}
+
+/**
+ * Everything the program, the preview, validation and the tests know about a switching
+ * mode. A new mode is one more object in ROUTE_MODES: nothing else branches on the name.
+ */
 export interface RouteMode {
+    readonly name: RouteModeName;
+    /** The nginx module the mode's router runs in (the preflight and the local target check it); none for reload. */
+    readonly module?: "njs" | "lua";
     /**
      * Files written once per server for a track, each with an nginx test and reload: its
-     * upstreams and listeners, and (main track, state mode) the router shared by all tracks.
+     * upstreams and listeners, and (main track, state and lua) the router shared by all tracks.
      */
     staticFiles(config: PortalConfig, track: Track): RouteFile[];
+    /** The router file a host loads (state and lua); none in reload mode. */
+    router?(config: PortalConfig, home: string): RouteFile;
+    /** reload: the step that creates a scope's route include files before nginx first reads them. */
+    initRoutes?(home: string, confDir: string, scope?: string): ShellCommand;
     live(route: LiveRoute, scope: RouteScope): RouteFile;
     passive(route: PassiveRoute, scope: RouteScope): RouteFile;
     /** The command that publishes a live or passive route file (content on stdin); `home` holds scripts/. */
     publishRoute(config: PortalConfig, home: string, file: string): ShellCommand;
+    /** The edge's public listener, which follows the split ($edge_live). */
+    edgeListener(address: string, port: number): string;
+    /** A route file read back for the preview: "portal_blue" or "portal_blue, 5% to portal_green (per request)". */
+    describeRoute(content: string): string;
+    /** What the mode refuses in a config (beyond the shared rules). */
+    problems(config: PortalConfig): ModeProblem[];
 }
 
 /** Publishes an nginx include file: rename, `nginx -t`, reload, restore on failure. */
@@ -48,20 +70,6 @@ export function routerScriptSha256(file: string): string {
     return createHash("sha256").update(fs.readFileSync(path.join(__dirname, "..", "scripts", file))).digest("hex");
 }
 
-/**
- * router.conf: loads the njs (state) or LuaJIT (lua) router from `home`/scripts; one per host,
- * shared by all tracks; names the router's hash, so a new router script changes this file and
- * its publish step reloads nginx (the upload alone reloads nothing).
- */
-export function routerFile(config: PortalConfig, home: string): RouteFile {
-    const { confDir, mode } = config.nginx;
-    const content =
-        mode === "lua"
-            ? lua.renderLuaRouterConf(confDir, cmd.scriptsDir(home), routerScriptSha256(lua.LUA_ROUTER_SCRIPT))
-            : state.renderRouterConf(confDir, cmd.scriptsDir(home), routerScriptSha256(state.ROUTER_SCRIPT));
-    return { file: state.ROUTER_FILE, content };
-}
-
 function upstreams(config: PortalConfig, track: Track): RouteFile {
     const ports = Object.fromEntries(track.colors.map((c) => [c, track.hostPorts[c]]));
     return { file: trackScoped(track, reload.UPSTREAMS_FILE), content: reload.renderUpstreams(config.app, ports, nginxPrefix(track), config.nginx.keepalive) };
@@ -71,44 +79,87 @@ function siteFiles(track: Track, routing: reload.SiteRouting): RouteFile[] {
     return track.site ? [{ file: trackScoped(track, reload.SITE_FILE), content: reload.renderSite(track.site, routing) }] : [];
 }
 
+/** A state file (state and lua modes) in words. */
+function describeState(content: string): string {
+    const state = state_.parseRouteState(content);
+    if (!state.canary) return state.upstream;
+    const how = state.canary.sticky ? "sticky per client" : "per request";
+    return `${state.upstream}, ${state.canary.basisPoints / 100}% to ${state.canary.upstream} (${how})`;
+}
+
+/** A reload-mode include file (map or split_clients) in words. */
+function describeInclude(content: string): string {
+    const fixed = /default (\S+);/.exec(content);
+    if (fixed && !content.includes("split_clients")) return fixed[1];
+    const share = /^\s+([\d.]+%) (\S+);$/m.exec(content);
+    const rest = /^\s+\* (\S+);$/m.exec(content);
+    const sticky = /\$\w+_client_key/.test(content) ? "sticky per client" : "per request";
+    return `${rest?.[1]}, ${share?.[1]} to ${share?.[2]} (${sticky})`;
+}
+
 const reloadMode: RouteMode = {
+    name: "reload",
     staticFiles: (config, track) => [upstreams(config, track), ...siteFiles(track, { prefix: nginxPrefix(track) })],
+    initRoutes: (home, confDir, scope) => cmd.initRoutes(home, confDir, scope),
     live: (route, track) => ({ file: trackScoped(track, reload.LIVE_FILE), content: reload.renderLiveRoute(route, nginxPrefix(track)) }),
     passive: (route, track) => ({ file: trackScoped(track, reload.PASSIVE_FILE), content: reload.renderPassiveRoute(route, nginxPrefix(track)) }),
     publishRoute: publishStaticFile,
+    edgeListener: (address, port) => reload.renderListener(address, port, reload.liveVariable(EDGE)),
+    describeRoute: describeInclude,
+    problems: () => [],
 };
 
 const stateMode: RouteMode = {
+    name: "state",
+    module: "njs",
     staticFiles: (config, track) => [
         upstreams(config, track),
-        ...(track.main ? [routerFile(config, config.dir)] : []),
+        ...(track.main ? [stateMode.router!(config, config.dir)] : []),
         // State mode: every listener proxies to $portal_live; the router picks the track's state.
         ...siteFiles(track, { prefix: reload.MAIN_PREFIX, stateTrack: track.main ? undefined : track.name }),
     ],
-    live: (route, track) => ({ file: trackScoped(track, state.LIVE_STATE_FILE), content: state.renderLiveState(route, nginxPrefix(track)) }),
-    passive: (route, track) => ({ file: trackScoped(track, state.PASSIVE_STATE_FILE), content: state.renderPassiveState(route, nginxPrefix(track)) }),
+    // router.conf names the router script's hash, so a new router changes this file and its
+    // publish step reloads nginx (the upload alone reloads nothing).
+    router: (config, home) => ({ file: state_.ROUTER_FILE, content: state_.renderRouterConf(config.nginx.confDir, cmd.scriptsDir(home), routerScriptSha256(state_.ROUTER_SCRIPT)) }),
+    live: (route, track) => ({ file: trackScoped(track, state_.LIVE_STATE_FILE), content: state_.renderLiveState(route, nginxPrefix(track)) }),
+    passive: (route, track) => ({ file: trackScoped(track, state_.PASSIVE_STATE_FILE), content: state_.renderPassiveState(route, nginxPrefix(track)) }),
     publishRoute: (config, home, file) => cmd.switchState(home, `${config.nginx.confDir}/${file}`),
+    edgeListener: (address, port) => reload.renderListener(address, port, reload.liveVariable(), EDGE),
+    describeRoute: describeState,
+    problems: () => [],
 };
 
 const luaMode: RouteMode = {
+    name: "lua",
+    module: "lua",
     staticFiles: (config, track) => [
         upstreams(config, track),
-        ...(track.main ? [routerFile(config, config.dir)] : []),
+        ...(track.main ? [luaMode.router!(config, config.dir)] : []),
         // Each listener sets its variables from its own track's routes (set_by_lua).
         ...siteFiles(track, { prefix: nginxPrefix(track), lua: { track: track.main ? undefined : track.name } }),
     ],
+    router: (config, home) => ({ file: state_.ROUTER_FILE, content: lua.renderLuaRouterConf(config.nginx.confDir, cmd.scriptsDir(home), routerScriptSha256(lua.LUA_ROUTER_SCRIPT)) }),
     // The state mode's files and grammar; only the publishing differs.
     live: stateMode.live,
     passive: stateMode.passive,
     publishRoute: (config, home, file) => cmd.switchLua(home, `${config.nginx.confDir}/${file}`, lua.controlSocket(config.nginx.confDir)),
+    edgeListener: (address, port) =>
+        reload.renderListener(address, port, reload.liveVariable(EDGE), undefined, lua.luaRouteLine(reload.liveVariable(EDGE), lua.routeKey(EDGE, "live"), EDGE)),
+    describeRoute: describeState,
+    problems: (config) =>
+        lua.controlSocket(config.nginx.confDir).length > lua.MAX_SOCKET_PATH
+            ? [{ key: "nginx.confDir", message: `is too long for lua mode's control socket ${lua.controlSocket(config.nginx.confDir)}; allowed: a path of at most ${lua.MAX_SOCKET_PATH - lua.CONTROL_SOCKET.length - 1} characters` }]
+            : [],
 };
 
+/** Every switching mode, by the name `portal:nginx.mode` takes; validation and the tests read the names from here. */
+export const ROUTE_MODES: Readonly<Record<RouteModeName, RouteMode>> = { state: stateMode, reload: reloadMode, lua: luaMode };
+
+/** The mode names, the default first. */
+export const ROUTE_MODE_NAMES = Object.keys(ROUTE_MODES) as RouteModeName[];
+
 export function routeMode(name: RouteModeName): RouteMode {
-    return name === "state" ? stateMode : name === "lua" ? luaMode : reloadMode;
+    const mode = ROUTE_MODES[name];
+    if (mode === undefined) throw new Error(`unknown switching mode ${JSON.stringify(name)}; known: ${ROUTE_MODE_NAMES.join(", ")}`);
+    return mode;
 }
-
-/** Whether the mode's router is a static file of the main track (state and lua). */
-export function hasRouter(name: RouteModeName): boolean {
-    return name !== "reload";
-}
-

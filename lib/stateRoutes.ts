@@ -48,6 +48,13 @@ export function renderPassiveState(route: PassiveRoute, prefix = MAIN_PREFIX): s
     return JSON.stringify({ upstream: upstreamName(route.color, prefix) } satisfies RouteState) + "\n";
 }
 
+/** Reads a state file back (the preview, tests): the renderers' JSON; throws on anything else. */
+export function parseRouteState(content: string): RouteState {
+    const state = JSON.parse(content) as RouteState;
+    if (typeof state !== "object" || state === null || typeof state.upstream !== "string") throw new Error(`not a routing state: ${content.trim()}`);
+    return state;
+}
+
 /**
  * Loads the router (shipped with the scripts) and tells it where the state files are. A
  * listener of another track sets $portal_track, and the router reads <track>-live.state.

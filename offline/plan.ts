@@ -9,7 +9,7 @@ import { readRawConfig } from "../lib/rawConfig";
 import { SECRET_PLACEHOLDER, isPlaceholder, type SecretStorage } from "../lib/secretConfig";
 import { portalStackConfig, readStackText } from "../lib/stackFileEdit";
 import type { Stage } from "../lib/rollout";
-import type { RouteState } from "../lib/stateRoutes";
+import { routeMode } from "../lib/routeModes";
 import { trackScoped, tracksOf, type Track } from "../lib/tracks";
 import type { ServerOutputs } from "../components/serverRelease";
 import { loadPortalConfig } from "../program";
@@ -127,22 +127,9 @@ function containerPlan(r: DeclaredResource): ContainerPlan {
     return { name: String(r.inputs.name), image: String(r.inputs.image), tag: label(r, "portal.tag"), protected: r.protect };
 }
 
-/** Reads a route file (either mode) back into words: "portal_blue" or "portal_blue, 5% to portal_green (per request)". */
-export function describeRoute(content: string): string {
-    if (content.startsWith("{")) {
-        const state = JSON.parse(content) as RouteState;
-        if (!state.canary) return state.upstream;
-        const how = state.canary.sticky ? "sticky per client" : "per request";
-        return `${state.upstream}, ${state.canary.basisPoints / 100}% to ${state.canary.upstream} (${how})`;
-    }
-    const fixed = /default (\S+);/.exec(content);
-    if (fixed && !content.includes("split_clients")) {
-        return fixed[1];
-    }
-    const share = /^\s+([\d.]+%) (\S+);$/m.exec(content);
-    const rest = /^\s+\* (\S+);$/m.exec(content);
-    const sticky = /\$\w+_client_key/.test(content) ? "sticky per client" : "per request";
-    return `${rest?.[1]}, ${share?.[1]} to ${share?.[2]} (${sticky})`;
+/** Reads a route file back into words with the config's switching mode (lib/routeModes.ts). */
+export function describeRoute(config: PortalConfig, content: string): string {
+    return routeMode(config.nginx.mode).describeRoute(content);
 }
 
 function serverPlans(evaluation: Evaluation, config: PortalConfig, track: Track, outputs: Record<string, ServerOutputs>): ServerPlan[] {
@@ -163,8 +150,8 @@ function serverPlans(evaluation: Evaluation, config: PortalConfig, track: Track,
             containers: colorContainers.map(containerPlan),
             migrations: migrations.map((c) => String(c.inputs.create)),
             upstreams: {
-                live: describeRoute(String(scoped(name, "route-live")?.inputs.stdin ?? "")),
-                passive: describeRoute(String(scoped(name, "route-passive")?.inputs.stdin ?? "")),
+                live: describeRoute(config, String(scoped(name, "route-live")?.inputs.stdin ?? "")),
+                passive: describeRoute(config, String(scoped(name, "route-passive")?.inputs.stdin ?? "")),
             },
             workers: workers.map(containerPlan),
             liveColorFile: out.liveColorFile,
@@ -203,7 +190,7 @@ function planFrom(evaluation: Evaluation, config: PortalConfig, notifies: boolea
         const routes = config.edge.hosts.map((h) => [...evaluation.resources.values()].find((r) => r.name === `${h.name}-edge-route`));
         plan.edge = {
             hosts: config.edge.hosts.map((h) => `${h.name} (${h.host})`),
-            split: describeRoute(String(routes[0]?.inputs.stdin ?? "")),
+            split: describeRoute(config, String(routes[0]?.inputs.stdin ?? "")),
             trackPorts: config.edge.trackPorts,
         };
     }

@@ -26,10 +26,12 @@ import { startColorBackends, type ColorBackend } from "../support/backends";
 import { freePort } from "../support/http";
 import { startNginx, type NginxInstance } from "../support/nginx";
 import * as cmd from "../../lib/commands";
+import { ROUTE_MODE_NAMES, type RouteModeName } from "../../lib/routeModes";
 import { REPO_ROOT, SCRIPTS_DIR, describeResult, run, runScript } from "../support/run";
 
-export type Mode = "reload" | "state" | "lua";
-export const MODES: readonly Mode[] = ["reload", "state", "lua"];
+export type Mode = RouteModeName;
+/** Every switching mode the program has (lib/routeModes.ts): a new one runs every routing test. */
+export const MODES: readonly Mode[] = ROUTE_MODE_NAMES;
 
 export const COOKIE = "portal_client";
 

@@ -22,7 +22,7 @@ import assert from "node:assert/strict";
 import * as cmd from "../../lib/commands";
 import { validateConfig, type PortalConfig, type RawConfig, type SplitMode } from "../../lib/config";
 import { EDGE, EDGE_SCOPE, edgeRoute, renderEdgeSite, renderEdgeUpstreams } from "../../lib/edgeRoutes";
-import { publishStaticFile, routeMode, routerFile, type RouteFile } from "../../lib/routeModes";
+import { publishStaticFile, routeMode, type RouteFile } from "../../lib/routeModes";
 import type { ShellCommand } from "../../lib/shell";
 import { tracksOf, type Track } from "../../lib/tracks";
 import { startColorBackend, type ColorBackend } from "../support/backends";
@@ -156,7 +156,8 @@ export async function startEdge(mode: Mode): Promise<EdgeSetup> {
         const n = nginx;
         // components/edge.ts, after the upstreams.
         if (mode === "reload") await initRoutes(config, EDGE);
-        const files: RouteFile[] = [...(mode !== "reload" ? [routerFile(config, REPO_ROOT)] : []), { file: `${EDGE}-site.conf`, content: renderEdgeSite(edge, mode) }];
+        const router = routeMode(mode).router;
+        const files: RouteFile[] = [...(router ? [router(config, REPO_ROOT)] : []), { file: `${EDGE}-site.conf`, content: renderEdgeSite(edge, routeMode(mode)) }];
         for (const f of files) await publishStatic(config, f);
 
         const setSplit = async (percent: number, splitMode: SplitMode = "request") => {
