@@ -1,5 +1,5 @@
-// One color's app container on one server (prepare step d) and the wait until it answers
-// 200 on its health path (step e). The live color's container is protected: a config
+// One color's app container on one server and the wait until it answers 200 on its health
+// path. The live color's container is protected: a config
 // change that would replace it is refused by Pulumi at preview.
 
 import * as docker from "@pulumi/docker";

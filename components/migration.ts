@@ -1,4 +1,4 @@
-// Prepare step c: on the primary server, run the migrations of a color's new tag in a
+// On the primary server, at prepare: run the migrations of a color's new tag in a
 // one-off container, with that color's env. It runs again only when that color's image or
 // env changes (never on deploy or rollback), after every server has pulled the image; a
 // non-zero exit fails it, and no server's container of that color starts (they all depend on it).

@@ -1,6 +1,6 @@
-// The deploy stage on one server, in order: (h) re-check the live color is healthy, else
-// fail with live untouched; (i) point the compose symlink at the prepared release;
-// (j) switch the live upstream (with the canary split, if any); (k) record the live color.
+// The deploy stage on one server, in order: re-check the live color is healthy, else
+// fail with live untouched; point the compose symlink at the prepared release;
+// switch the live upstream (with the canary split, if any); record the live color.
 // Every step is keyed on the live color and tag, so prepare leaves all of them unchanged.
 
 import * as pulumi from "@pulumi/pulumi";

@@ -1,5 +1,5 @@
 // The nginx side of a server: the static files (upstreams, router or site) and the
-// passive upstream switch (prepare step f). Static files go through switch-route.sh
+// passive upstream switch. Static files go through switch-route.sh
 // (temp file, rename, nginx -t, reload; the previous file restored on failure); route
 // files through the mode's publish command. On the `local` target nginx runs as a container.
 

@@ -1,5 +1,5 @@
 // One server: its Docker provider, its command target, the uploaded scripts and the
-// image pulls of every track's colors (prepare step a). Each track's release on it
+// image pulls of every track's colors. Each track's release on it
 // (colors, routing, workers) is added by `deployTrack` once the primary's migrations
 // exist, so every server's passive container can wait for them (the cross-server gate).
 
@@ -79,7 +79,7 @@ export class Server extends Host {
         );
     }
 
-    /** The server's first changes, after `gate` (every host's preflight): directories, scripts, image pulls (step a). */
+    /** The server's first changes, after `gate` (every host's preflight): directories, scripts, image pulls. */
     override begin(gate: pulumi.Resource[]): void {
         super.begin(gate);
         for (const track of this.tracks) {

@@ -1,8 +1,7 @@
 // Wires one server's release, in the order of the rollout:
-//   prepare: (b) compose file, (d) containers, (e) health waits, (f) passive switch, (g) notice
-//   deploy:  (h) live re-check, (i) compose symlink, (j) live switch, (k) live-color file,
-//            (l) workers, (m) notice
-// Image pulls (a) belong to the Server, migrations (c) to the Portal: they span servers.
+//   prepare: compose file, env files, containers, health waits, passive switch
+//   deploy:  live re-check, compose symlink, live switch, live-color file, workers, prune
+// Image pulls belong to the Server, migrations and the stage notices to the Portal: they span servers.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";

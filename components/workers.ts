@@ -1,4 +1,4 @@
-// Deploy step l: the server's workers (djobs, cron, ...) run the live tag. They are
+// At deploy, the server's workers (djobs, cron, ...) run the live tag. They are
 // recreated after the live switch is recorded, so they never run a tag before it is live.
 
 import * as docker from "@pulumi/docker";

@@ -59,14 +59,9 @@ export function isVerb(word: string): word is Verb {
     return (VERBS as readonly string[]).includes(word);
 }
 
-/** The color of the pair that is not `color`: where prepare puts a tag and rollback goes. */
-export function otherColorIn(colors: ColorPair, color: Color): Color {
-    return otherColorOf({ colors }, color);
-}
-
 /** The color a rollback by name could make live: the other color, if it still has a tag. */
 export function rollbackColor(release: ReleaseConfig, colors: ColorPair = COLORS): Color | undefined {
-    const other = otherColorIn(colors, release.live);
+    const other = otherColorOf({ colors }, release.live);
     return release.tags[other] === undefined ? undefined : other;
 }
 
@@ -122,7 +117,7 @@ export function describeLegalVerbs(release: ReleaseConfig, colors: ColorPair = C
 export function describeRollback(release: ReleaseConfig, colors: ColorPair = COLORS): string {
     const other = rollbackColor(release, colors);
     if (stageOf(release) !== "steady") return "none while prepared (abort first)";
-    if (other === undefined) return `none (${otherColorIn(colors, release.live)} has no tag)`;
+    if (other === undefined) return `none (${otherColorOf({ colors }, release.live)} has no tag)`;
     const unsafe = unsafeRollback(release, colors);
     if (unsafe === undefined) return `${tagged(release, other)} goes live (it was live before the last deploy)`;
     return `only by name (rollback ${other}): ${unsafe.slice(0, unsafe.lastIndexOf(";"))}`;
@@ -150,7 +145,7 @@ function refuse(release: ReleaseConfig, colors: ColorPair, verb: Verb, argument:
 
 function whyIllegalNow(release: ReleaseConfig, colors: ColorPair, verb: Verb): string {
     if (verb === "rollback" && stageOf(release) === "steady") {
-        return `the other color ${otherColorIn(colors, release.live)} has no tag to roll back to`;
+        return `the other color ${otherColorOf({ colors }, release.live)} has no tag to roll back to`;
     }
     const needs = verb === "prepare" || verb === "reconfigure" || verb === "rollback" ? "steady" : "prepared";
     return `${verb} needs a ${needs} release and this one is ${stageOf(release)}`;
@@ -231,7 +226,7 @@ function prepare(release: ReleaseConfig, colors: ColorPair, tag: string, context
     if (!TAG_REFERENCE.test(tag)) {
         return refuse(release, colors, "prepare", tag, `${JSON.stringify(tag)} is not a Docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, optionally @sha256:<64 hex>)`);
     }
-    const color = otherColorIn(colors, release.live);
+    const color = otherColorOf({ colors }, release.live);
     const notes = reconfigure
         ? [`${color} gets the live tag ${tag} with the current app.env and appSecrets; ${release.live} keeps running live with its own`]
         : tag === release.tags[release.live]

@@ -265,7 +265,7 @@ export function previewSteps(before: Evaluation, after: Evaluation, rules: Provi
         const gone = s.op === "delete" || s.op === "replace";
         const engineUrn = (after.resources.get(s.urn) ?? before.resources.get(s.urn))!.engineUrn;
         if (gone && s.protect.old && s.type === "docker:index/container:Container" && !errors.some((e) => e.includes(`"${engineUrn}"`))) {
-            warnings.push(`${s.name} served live traffic in the last state (it was protected) and would be ${s.op === "delete" ? "deleted" : s.order === "delete-first" ? "deleted before its replacement exists" : "replaced"}; the live guard (issue 9) refuses such a change`);
+            warnings.push(`${s.name} served live traffic in the last state (it was protected) and would be ${s.op === "delete" ? "deleted" : s.order === "delete-first" ? "deleted before its replacement exists" : "replaced"}; the live guard refuses such a change`);
         }
     }
     const count = (op: Op) => steps.filter((s) => s.op === op).length;

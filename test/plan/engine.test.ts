@@ -120,7 +120,7 @@ describe("offline engine model", function () {
         assert.equal(step(p, "web1-blue-container").op, "replace");
         assert.equal(step(p, "web1-blue-container").order, "delete-first");
         assert.deepEqual(p.warnings.slice(0, 1), [
-            "web1-blue-container served live traffic in the last state (it was protected) and would be deleted before its replacement exists; the live guard (issue 9) refuses such a change",
+            "web1-blue-container served live traffic in the last state (it was protected) and would be deleted before its replacement exists; the live guard refuses such a change",
         ]);
     });
 
