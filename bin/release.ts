@@ -130,41 +130,41 @@ function parseCommand(argv: readonly string[], cwd: string): Command | null {
 }
 
 /** The track a command acts on, and where its release block is in the stack file. */
-interface Target {
+interface TrackRelease {
     track: Track;
     /** Its index in portal:tracks; null for the main track. */
     index: number | null;
     block: ReleaseBlockPath;
 }
 
-function targetOf(config: PortalConfig, track: Track): Target {
+function trackReleaseOf(config: PortalConfig, track: Track): TrackRelease {
     if (track.main) return { track, index: null, block: MAIN_RELEASE };
     const index = config.tracks.findIndex((t) => t.name === track.name);
     return { track, index, block: trackRelease(index) };
 }
 
-function findTarget(config: PortalConfig, name: string): Target | undefined {
+function findTrackRelease(config: PortalConfig, name: string): TrackRelease | undefined {
     const track = tracksOf(config).find((t) => t.name === name);
-    return track && targetOf(config, track);
+    return track && trackReleaseOf(config, track);
 }
 
-function releaseAt(config: PortalConfig, target: Target): ReleaseConfig {
+function releaseAt(config: PortalConfig, target: TrackRelease): ReleaseConfig {
     return target.index === null ? config.release : config.tracks[target.index].release;
 }
 
 /** `config` with the target's release replaced: what the rest of an edited config must equal. */
-function withReleaseAt(config: PortalConfig, target: Target, release: ReleaseConfig): PortalConfig {
+function withReleaseAt(config: PortalConfig, target: TrackRelease, release: ReleaseConfig): PortalConfig {
     if (target.index === null) return { ...config, release };
     return { ...config, tracks: config.tracks.map((t, i) => (i === target.index ? { ...t, release } : t)) };
 }
 
 /** ", track py3" after the stack's name; nothing for the main track (its output is as it always was). */
-function trackSuffix(target: Target): string {
+function trackSuffix(target: TrackRelease): string {
     return target.track.main ? "" : `, track ${target.track.name}${target.track.retired ? " (retired)" : ""}`;
 }
 
 /** A refusal on `target`, naming it unless it is the main track. */
-function refusedOn(target: Target, message: string): ReleaseResult {
+function refusedOn(target: TrackRelease, message: string): ReleaseResult {
     return refused(target.track.main ? message : `track ${target.track.name}: ${message}`);
 }
 
@@ -173,7 +173,7 @@ function validated(text: string, fileName: string, stack: string): PortalConfig 
     return validateConfig(raw, storage);
 }
 
-function renderStatus(stack: string, target: Target): string {
+function renderStatus(stack: string, target: TrackRelease): string {
     const { release, colors, retired } = target.track;
     const tags = Object.entries(release.tags).map(([color, tag]) => `${color}=${tag}`).join(" ");
     const previous = release.previous;
@@ -198,9 +198,9 @@ function renderEdgeStatus(config: PortalConfig): string[] {
 }
 
 /** One target's block, or (no --track) the main track's as always, then each other track's, then the edge. */
-function renderStatuses(command: Command, config: PortalConfig, target: Target): string {
+function renderStatuses(command: Command, config: PortalConfig, target: TrackRelease): string {
     if (command.track !== undefined) return renderStatus(command.stack, target);
-    return [...tracksOf(config).map((track) => renderStatus(command.stack, targetOf(config, track))), ...renderEdgeStatus(config)].join("\n");
+    return [...tracksOf(config).map((track) => renderStatus(command.stack, trackReleaseOf(config, track))), ...renderEdgeStatus(config)].join("\n");
 }
 
 function renderScalar(value: string | number, tag: boolean): string {
@@ -225,7 +225,7 @@ function renderChanges(blocks: readonly (readonly [ReleaseBlockPath, readonly Re
     return all.map(([key, c]) => `  ${key.padEnd(width)}  ${renderValue(c.path, c.before)} → ${renderValue(c.path, c.after)}`);
 }
 
-function renderReport(command: Command, target: Target, file: string, before: ReleaseConfig, after: ReleaseConfig, changes: readonly (readonly [ReleaseBlockPath, readonly ReleaseChange[]])[], notes: readonly string[]): string {
+function renderReport(command: Command, target: TrackRelease, file: string, before: ReleaseConfig, after: ReleaseConfig, changes: readonly (readonly [ReleaseBlockPath, readonly ReleaseChange[]])[], notes: readonly string[]): string {
     return renderEdited(command, file, trackSuffix(target), changes, notes, [
         `stage ${describeStage(after)}${stageOf(before) === stageOf(after) ? "" : ` (was ${stageOf(before)})`}`,
     ], `then legal: ${describeLegalVerbs(after, target.track.colors)}`);
@@ -267,7 +267,7 @@ function writeAtomically(file: string, text: string): void {
     }
 }
 
-function changeRelease(command: Command, fileName: string, filePath: string, text: string, config: PortalConfig, target: Target): ReleaseResult {
+function changeRelease(command: Command, fileName: string, filePath: string, text: string, config: PortalConfig, target: TrackRelease): ReleaseResult {
     const verb = command.verb as ReleaseVerb;
     const { track, block } = target;
     if (track.retired) {
@@ -375,7 +375,7 @@ function runCommand(command: Command, cwd: string): ReleaseResult {
         throw e;
     }
     const name = command.track ?? MAIN_TRACK;
-    const target = findTarget(config, name);
+    const target = findTrackRelease(config, name);
     if (target === undefined) {
         const known = tracksOf(config).map((t) => t.name + (t.retired ? " (retired)" : ""));
         return refused(`unknown track ${name} on stack ${command.stack}${didYouMean(name, tracksOf(config).map((t) => t.name))}; known tracks: ${known.join(", ")}`);

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
 import type { PortalConfig } from "../lib/config";
 import { ShellCommand } from "../lib/shell";
-import { LocalTarget, RemoteTarget, type CommandStep, type StepArgs, type Target } from "./target";
+import { LocalTarget, RemoteTarget, type CommandStep, type StepArgs, type StepTarget } from "./target";
 
 export interface HostArgs {
     config: PortalConfig;
@@ -40,7 +40,7 @@ export abstract class Host extends pulumi.ComponentResource {
     readonly config: PortalConfig;
     /** The directory holding the uploaded scripts on this host. */
     readonly home: string;
-    readonly target: Target;
+    readonly target: StepTarget;
     /**
      * `<host>-preflight`: read-only checks of what the rollout needs (scripts/preflight.sh).
      * Every host's first change waits for every host's preflight (see `begin`). None on the local target.

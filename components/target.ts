@@ -69,7 +69,7 @@ export interface CommandStep extends pulumi.Resource {
     readonly stdout: pulumi.Output<string>;
 }
 
-export interface Target {
+export interface StepTarget {
     /** Declares one step of the rollout on this target. */
     step(name: string, args: StepArgs, opts: pulumi.CustomResourceOptions): CommandStep;
 }
@@ -92,7 +92,7 @@ export interface SshTarget {
     hostKey?: string;
 }
 
-export class RemoteTarget implements Target {
+export class RemoteTarget implements StepTarget {
     readonly connection: command.types.input.remote.ConnectionArgs;
 
     constructor(ssh: SshTarget) {
@@ -104,7 +104,7 @@ export class RemoteTarget implements Target {
     }
 }
 
-export class LocalTarget implements Target {
+export class LocalTarget implements StepTarget {
     step(name: string, args: StepArgs, opts: pulumi.CustomResourceOptions): CommandStep {
         return new command.local.Command(name, commonInputs(args), withSecretOutputs(opts));
     }

@@ -13,7 +13,8 @@ export const COLORS = ["blue", "green"] as const;
 export type Color = string;
 
 export type SplitMode = "request" | "sticky";
-export type Target = "ssh" | "local";
+/** Where a stack's hosts are: real servers over ssh, or this machine's Docker engine. */
+export type TargetKind = "ssh" | "local";
 
 /** The helper verb that last changed a release's live color. */
 export type LiveChange = "deploy" | "rollback";
@@ -190,7 +191,7 @@ export interface PortalConfig {
     /** Directory on each server holding scripts, compose files and the live-color file. */
     dir: string;
     /** `ssh`: real servers; `local`: the local Docker engine with nginx in a container. */
-    target: Target;
+    target: TargetKind;
     /** Tracks besides the main one (whose colors, image and release are the top-level keys). */
     tracks: TrackConfig[];
     edge?: EdgeConfig;
