@@ -18,19 +18,27 @@ if [[ "$#" -ne 2 || -z "$1" || -z "$2" ]]; then
 fi
 target="$1"
 socket="$2"
-route="$(basename -- "$target" .state)"
+route="${target##*/}"
+route="${route%.state}"
 if [[ ! "$route" =~ ^([a-z][a-z0-9]*-)?(live|passive)$ || "$target" != *.state ]]; then
   log "refusing $target: not a [<track>-]live.state or [<track>-]passive.state file"
   exit 2
 fi
 
-bash "$(dirname -- "${BASH_SOURCE[0]}")/switch-state.sh" "$target"
+# switch-state.sh's publish_state in this shell (no second bash): it keeps the directory's
+# lock until this script exits, so the re-read below is serialized with the next switch.
+here="${BASH_SOURCE[0]%/*}"
+[[ "$here" != "${BASH_SOURCE[0]}" ]] || here="."
+# shellcheck source-path=SCRIPTDIR source=switch-state.sh
+source "$here/switch-state.sh"
+publish_state "$target"
 
 if ! served="$(curl -sS --fail-with-body --max-time 10 --unix-socket "$socket" "http://portal-router/sync?route=$route")"; then
   log "nginx did not take $target through $socket: $served"
   exit 1
 fi
-wanted="$(cat -- "$target")"
+wanted=""
+IFS= read -r wanted <"$target" || true
 if [[ "$served" != "$wanted" ]]; then
   log "nginx serves $route as $served, not $wanted"
   exit 1
