@@ -425,7 +425,7 @@ async function switching(proxy: Proxy): Promise<Switching> {
     while (load.now() < durationMs - 2 * SWITCH_EVERY_MS) {
         color = other(color);
         const r = await proxy.switchTo!(color);
-        runs.push({ ...r, start: r.start - base, end: r.end - base, color });
+        runs.push({ ...r, start: r.start - base, end: r.end - base, renamed: r.renamed === undefined || r.renamed === null ? r.renamed : r.renamed - base, color });
         const wait = r.start - base + SWITCH_EVERY_MS - load.now();
         if (wait > 0) await sleep(wait);
     }

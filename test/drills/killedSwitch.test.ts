@@ -3,7 +3,7 @@
 // The kill points are reached without editing the scripts:
 //   - "mid-write": half the content sent on stdin, the group killed from outside while
 //     `cat >tmp` waits for the rest;
-//   - PATH shims: a command the script runs at that point (`cat`, `sync`, `mv`, `curl`)
+//   - PATH shims: a command the script runs at that point (`cat`, `sync`, `mv`, `perl`)
 //     records the point and SIGKILLs the script's whole process group (`mv` renames first).
 //     The reload-free scripts check the state with bash builtins (no process start, so no
 //     shim): killed there, they leave what the `sync` point leaves.
@@ -51,7 +51,7 @@ sleep 10
 interface KillCase {
     point: string;
     /** How the point is reached. */
-    how: "mid-write" | { shim: "cat" | "sync" | "mv" | "curl" } | { testCmd: true } | { reloadCmd: true };
+    how: "mid-write" | { shim: "cat" | "sync" | "mv" | "perl" } | { testCmd: true } | { reloadCmd: true };
     /** The route file right after the kill. */
     fileAfterKill: "old" | "new";
     /** The color nginx serves right after the kill. */
@@ -82,7 +82,7 @@ const CASES: Record<RouteModeName, KillCase[]> = {
         // The file is switched, nginx's dictionary not yet: it serves the old route until a
         // later switch in this directory (or an nginx start or reload) re-reads the files.
         { point: "right after the rename (mv)", how: { shim: "mv" }, fileAfterKill: "new", servesAfterKill: "old", leaves: [] },
-        { point: "after the rename, asking nginx to re-read (curl)", how: { shim: "curl" }, fileAfterKill: "new", servesAfterKill: "old", leaves: [] },
+        { point: "after the rename, asking nginx to re-read (perl)", how: { shim: "perl" }, fileAfterKill: "new", servesAfterKill: "old", leaves: [] },
     ],
 };
 
@@ -132,7 +132,7 @@ describe("drill: a live switch SIGKILLed at each point, then run again", functio
                 const realMv = fs.existsSync("/usr/bin/mv") ? "/usr/bin/mv" : "/bin/mv";
                 const write = (name: string, text: string) => fs.writeFileSync(path.join(shims, name), text, { mode: 0o755 });
                 write("kill-point", killScript());
-                for (const name of ["cat", "sync", "curl"]) {
+                for (const name of ["cat", "sync", "perl"]) {
                     fs.mkdirSync(path.join(shims, name));
                     write(path.join(name, name), killScript());
                 }
