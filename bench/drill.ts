@@ -11,7 +11,8 @@
 //
 // The canary 0.5% phase is the long one. Besides the end-to-end share, it samples the live
 // route's decisions at nginx speed on a probe listener (a drill file, not a program file:
-// `return 200 "$portal_live"`, the same variable the site proxies to), so the 3-sigma check
+// `return 200 "$portal_live"`, the same variable the site proxies to; in lua mode the listener
+// sets it with set_by_lua_block, as the program's listeners do), so the 3-sigma check
 // gets >= 200k decisions even though the app serves a few hundred requests a second.
 // Switch timings are on the load's clock: a request's send time is its client's previous
 // response time (clients are sequential), and the route file's rename is seen by inotify.
