@@ -11,7 +11,8 @@
 //
 // The canary 0.5% phase is the long one. Besides the end-to-end share, it samples the live
 // route's decisions at nginx speed on a probe listener (a drill file, not a program file:
-// `return 200 "$portal_live"`, the same variable the site proxies to), so the 3-sigma check
+// `return 200 "$portal_live"`, the same variable the site proxies to; in lua mode the listener
+// sets it with set_by_lua_block, as the program's listeners do), so the 3-sigma check
 // gets >= 200k decisions even though the app serves a few hundred requests a second.
 // Switch timings are on the load's clock: a request's send time is its client's previous
 // response time (clients are sequential), and the route file's rename is seen by inotify.
@@ -19,7 +20,8 @@
 // Knobs (env): DRILL_STATE_TARGET (end-to-end requests in state mode, default 100000),
 // DRILL_ROUTER_SAMPLES (router decisions sampled at canary 0.5%, default 200000),
 // DRILL_HOLD_MS (per phase, default 8000), DRILL_MAX_CANARY_MS (cap on the long canary
-// 0.5% phase, default 330000). PORTAL_DRILL_SCRIPTS: see bench/drill/server.ts.
+// 0.5% phase, default 330000), DRILL_MODES (default lua,state,reload). PORTAL_DRILL_SCRIPTS:
+// see bench/drill/server.ts.
 
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -28,12 +30,14 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import * as cmd from "../lib/commands";
 import type { Color, ReleaseConfig } from "../lib/config";
+import { luaRouteLine, routeKey } from "../lib/luaRoutes";
 import { LIVE_FILE, PASSIVE_FILE } from "../lib/nginxRoutes";
 import { transition, type ReleaseVerb as Verb } from "../lib/releaseTransitions";
-import type { RouteModeName } from "../lib/routeModes";
+import { ROUTE_MODE_NAMES, type RouteModeName } from "../lib/routeModes";
 import { LIVE_STATE_FILE, PASSIVE_STATE_FILE } from "../lib/stateRoutes";
 import { startDrillNginx, type DrillNginx } from "./drill/nginx";
 import { DrillServer, type StepResult } from "./drill/server";
+import { SwitchTimer } from "./drill/switchTimer";
 import {
     canaryFigures,
     phaseFigures,
@@ -75,6 +79,11 @@ const HOLD_MS = envNumber("DRILL_HOLD_MS", 8000);
 const MAX_CANARY_MS = envNumber("DRILL_MAX_CANARY_MS", 330_000);
 /** Requests sent within this long after a switch command exits are left out of canary shares. */
 const CANARY_SETTLE_MS = 500;
+/** DRILL_MODES: the routing modes to drive, comma-separated (default lua,state,reload). */
+const MODES = (process.env.DRILL_MODES ?? "lua,state,reload").split(",").map((m) => {
+    if (!(ROUTE_MODE_NAMES as string[]).includes(m)) throw new Error(`DRILL_MODES: ${m} is not one of ${ROUTE_MODE_NAMES.join(", ")}`);
+    return m as RouteModeName;
+});
 /** Hard stop for any one load run. */
 const LOAD_CAP_MS = 600_000;
 
@@ -145,16 +154,16 @@ function machine(): Record<string, string> {
     };
 }
 
-/** Watches the conf dir: when each route file was renamed into place, on the load clock. */
-function watchRenames(dir: string, clock: () => number): { renamedAfter(file: string, t: number): number | null; close(): void } {
-    const events: Array<{ at: number; file: string }> = [];
-    const watcher = fs.watch(dir, (_event, file) => {
-        if (file) events.push({ at: clock(), file: String(file) });
-    });
-    return {
-        renamedAfter: (file, t) => events.find((e) => e.file === file && e.at >= t)?.at ?? null,
-        close: () => watcher.close(),
-    };
+const PROBE_FILE = "zz-drill-probe.conf";
+
+/**
+ * The probe listener: answers the upstream `$portal_live` picks for each request, without
+ * proxying. In lua mode set_by_lua is not allowed at the http level, so the listener sets the
+ * variable itself, with the line the program renders into its own listeners (renderSite).
+ */
+function probeConf(mode: RouteModeName, port: number): string {
+    const select = mode === "lua" ? `    ${luaRouteLine("$portal_live", routeKey(undefined, "live"), "portal")}\n` : "";
+    return `# drill probe: the live route's pick, without proxying\nserver {\n    listen 127.0.0.1:${port};\n${select}    location / { return 200 "$portal_live\\n"; }\n}\n`;
 }
 
 interface PhaseMarks {
@@ -219,7 +228,8 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
         namePrefix: tag,
     });
     const liveFile = mode !== "reload" ? LIVE_STATE_FILE : LIVE_FILE;
-    const watcher = watchRenames(nginx.confDir, clock);
+    // The live switches run, and the route file's rename is seen, off this thread's busy loop.
+    const timer = new SwitchTimer(clock);
     const timeline = new Timeline(clock);
     let routerCanary: RouterCanary | undefined;
     const log = (msg: string) => console.error(`[${mode} ${(clock() / 1000).toFixed(1)}s] ${msg}`);
@@ -238,11 +248,7 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
         await server.recordLive(r0);
         // A probe listener (not a program file) answering the upstream $portal_live picks,
         // to sample the router's canary decisions at nginx speed.
-        await server.must(
-            "probe listener",
-            cmd.switchRoute(server.dir, path.join(nginx.confDir, "zz-drill-probe.conf"), nginx.control),
-            `# drill probe: the live route's pick, without proxying\nserver {\n    listen 127.0.0.1:${probePort};\n    location / { return 200 "$portal_live\\n"; }\n}\n`,
-        );
+        await server.must("probe listener", cmd.switchRoute(server.dir, path.join(nginx.confDir, PROBE_FILE), nginx.control), probeConf(mode, probePort));
         await waitForColor(site.live, colorBody("blue", "v1"));
         // The setup's reloads must be over before the clients connect: an old worker would
         // close their keep-alive connections as it exits.
@@ -253,16 +259,14 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
         const running = load;
 
         const liveSwitch = async (phase: PhaseMarks, before: ReleaseConfig, after: ReleaseConfig) => {
-            const start = clock();
-            const r = await server.publishLive(after);
+            const r = await server.publishLiveTimed(after, timer);
             const from = label(before, before.live);
             const to = label(after, after.live);
-            phase.liveSwitch = { start: r.start, end: r.end, from, to, renamed: watcher.renamedAfter(liveFile, start) };
+            phase.liveSwitch = { start: r.start, end: r.end, from, to, renamed: r.renamed ?? null };
         };
         const canarySwitch = async (phase: PhaseMarks, after: ReleaseConfig) => {
-            const start = clock();
-            const r = await server.publishLive(after);
-            phase.liveSwitch = { start: r.start, end: r.end, from: null, to: null, renamed: watcher.renamedAfter(liveFile, start) };
+            const r = await server.publishLiveTimed(after, timer);
+            phase.liveSwitch = { start: r.start, end: r.end, from: null, to: null, renamed: r.renamed ?? null };
             phase.canary = { color: after.passive, percent: after.canary, from: r.end + CANARY_SETTLE_MS };
         };
 
@@ -394,7 +398,7 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
     } finally {
         load?.stop();
         await load?.done;
-        watcher.close();
+        await timer.close();
         await nginx.stop();
         await Promise.all(Object.values(names).map((n) => removeColorContainer(n)));
         server.cleanup();
@@ -536,6 +540,33 @@ function switchTable(cycles: CycleResult[]): string[] {
     return lines;
 }
 
+/** Median and max of the live route switches' command start -> rename and -> exit, per mode. */
+function switchTiming(c: CycleResult): { renamed: number[]; exited: number[] } {
+    const figures = c.phases.filter((p) => p.liveSwitch).map((p) => p.liveSwitch!.figures);
+    return { renamed: figures.map((f) => f.renamedMs).filter((x): x is number => x !== null), exited: figures.map((f) => f.scriptMs) };
+}
+
+const medianOf = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(s.length / 2);
+    return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+function switchTimingLines(cycles: CycleResult[]): string[] {
+    const lines = [
+        "#### Live switch command: start → rename of the route file, → exit (ms; every live switch of the cycle, canaries included; spawned and timed in a worker thread)",
+        "",
+        "| mode | switches | start → rename, median / max | start → exit, median / max | within 50 ms of the start (exit) |",
+        "|---|--:|--:|--:|---|",
+    ];
+    for (const c of cycles) {
+        const { renamed, exited } = switchTiming(c);
+        const mm = (xs: number[]) => (xs.length ? `${round(medianOf(xs))} / ${round(Math.max(...xs))}` : "–");
+        lines.push(`| ${c.mode} | ${exited.length} | ${mm(renamed)} | ${mm(exited)} | ${exited.filter((x) => x < 50).length} of ${exited.length} |`);
+    }
+    return lines;
+}
+
 function report(m: Record<string, string>, cycles: CycleResult[], baseline: BaselineResult, wallSeconds: number): string {
     const out: string[] = [];
     out.push("### Drill: blue/green cycle under load (issue 4)", "");
@@ -563,6 +594,7 @@ function report(m: Record<string, string>, cycles: CycleResult[], baseline: Base
     out.push(...phaseTable("naive baseline — docker stop old + docker run new on the same host port, nginx untouched", baseline.phases));
     const o = baseline.outage;
     out.push("", `Naive outage (ms after docker stop started): new container running at ${fmt(o.newRunningMs)}, failures from ${fmt(o.firstFailureMs)} to ${fmt(o.lastFailureMs)}, last v1 response ${fmt(o.lastOldMs)}, first v2 response ${fmt(o.firstNewMs)}.`, "");
+    out.push(...switchTimingLines(cycles), "");
     out.push("#### Aims", "");
     const state = cycles.find((c) => c.mode === "state");
     if (state) {
@@ -599,7 +631,7 @@ async function main(): Promise<void> {
     const image = (await docker(["image", "inspect", "--format", "{{.Id}}", APP_IMAGE])).stdout.trim();
     m.testImage = `${APP_IMAGE} ${image}`;
     const cycles: CycleResult[] = [];
-    for (const mode of ["lua", "state", "reload"] as const) {
+    for (const mode of MODES) {
         cycles.push(await runCycle(mode));
     }
     const baseline = await runBaseline();

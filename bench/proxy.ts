@@ -12,7 +12,12 @@
 //     keep-alive clients (test/support/load.ts) for PROXY_SWITCH_SECONDS (30), the live
 //     color switched every 500 ms with the mode's own command; failures by error code;
 //     per switch, the first new-color response from the command's start and from its end,
-//     and responses from the old color to requests sent after the command exited (stale).
+//     and responses from the old color to requests sent after the command exited (stale);
+//     for the project's modes, the command's start -> rename of the route file and -> exit;
+//   * idle switches (the project's modes): PROXY_IDLE_SWITCHES (20) live switches with no
+//     load, each command's start -> rename and -> exit, and a request sent right after each
+//     exit must answer the new color. The commands are spawned and timed in a worker thread
+//     (bench/drill/switchTimer.ts), off the load clients' busy event loop.
 // Once: canary precision at 0.5% over PROXY_CANARY_REQUESTS (200,000) requests per proxy,
 // counted at the backends, as σ = (green − n·p) / √(n·p·(1−p)). HAProxy weights are
 // 1:199 (its weights run 0–256: 1/257 ≈ 0.39% is its finest share; 0.5% happens to be exact).
@@ -33,6 +38,7 @@ import { DEFAULT_KEEPALIVE, renderListener, renderUpstreams } from "../lib/nginx
 import type { RouteModeName } from "../lib/routeModes";
 import { startDrillNginx, type DrillNginx } from "./drill/nginx";
 import { DrillServer } from "./drill/server";
+import { SwitchTimer } from "./drill/switchTimer";
 import { withSendTimes } from "./drill/stats";
 import { freePort, httpGet } from "../test/support/http";
 import { startLoad, summarize } from "../test/support/load";
@@ -45,6 +51,7 @@ const WRK_SECONDS = num("PROXY_WRK_SECONDS", 15);
 const WRK_CONNECTIONS = 32;
 const SWITCH_SECONDS = num("PROXY_SWITCH_SECONDS", 30);
 const SWITCH_EVERY_MS = 500;
+const IDLE_SWITCHES = num("PROXY_IDLE_SWITCHES", 20);
 const SWITCH_WRK_CONNECTIONS = 16;
 const NEVER_RETRY_CLIENTS = 16;
 const CANARY_REQUESTS = num("PROXY_CANARY_REQUESTS", 200_000);
@@ -134,6 +141,8 @@ async function startBackend(color: Color): Promise<Backend> {
 interface SwitchRun {
     start: number;
     end: number;
+    /** When the route file was renamed into place (project modes; performance.now()). */
+    renamed?: number | null;
     ok: boolean;
     detail: string;
 }
@@ -194,13 +203,11 @@ async function startMode(mode: RouteModeName, blue: Backend, green: Backend, kee
         server.cleanup();
         throw e;
     }
+    const timer = new SwitchTimer(() => performance.now());
     const publish = async (r: ReleaseConfig): Promise<SwitchRun> => {
         const route = server.liveRoute(r);
-        const [file, ...args] = route.command.argv;
-        const start = performance.now();
-        const res = await run(file!, args, { input: route.content, env: envWithoutProxy(), timeoutMs: 60_000 });
-        const end = performance.now();
-        return { start, end, ok: res.code === 0, detail: res.code === 0 ? "" : `${res.code} ${res.stderr.trim()}` };
+        const res = await timer.run(route.command.argv, { input: route.content, env: envWithoutProxy(), cwd: REPO_ROOT, watch: route.path, timeoutMs: 60_000 });
+        return { start: res.start, end: res.end, renamed: res.renamed, ok: res.code === 0, detail: res.code === 0 ? "" : `${res.code} ${res.stderr.trim()}` };
     };
     return {
         name: mode,
@@ -214,6 +221,7 @@ async function startMode(mode: RouteModeName, blue: Backend, green: Backend, kee
             await nginx.settled();
         },
         stop: async () => {
+            await timer.close();
             await nginx.stop();
             server.cleanup();
         },
@@ -390,6 +398,8 @@ interface Switching {
     firstNewFromStartMs: { median: number; max: number };
     firstNewFromEndMs: { median: number; max: number };
     commandMs: { median: number; max: number };
+    /** Command start -> rename of the route file (project modes). */
+    renamedMs?: { median: number; max: number };
     /** Old-color responses to requests sent after the command exited (before the next switch). */
     staleAfterExit: number;
     load: number[];
@@ -415,7 +425,7 @@ async function switching(proxy: Proxy): Promise<Switching> {
     while (load.now() < durationMs - 2 * SWITCH_EVERY_MS) {
         color = other(color);
         const r = await proxy.switchTo!(color);
-        runs.push({ ...r, start: r.start - base, end: r.end - base, color });
+        runs.push({ ...r, start: r.start - base, end: r.end - base, renamed: r.renamed === undefined || r.renamed === null ? r.renamed : r.renamed - base, color });
         const wait = r.start - base + SWITCH_EVERY_MS - load.now();
         if (wait > 0) await sleep(wait);
     }
@@ -435,6 +445,7 @@ async function switching(proxy: Proxy): Promise<Switching> {
         stale += samples.filter((x) => x.ok && x.color === other(s.color) && x.sentAt > s.end && x.sentAt < next).length;
     });
     const cmdMs = runs.map((s) => s.end - s.start);
+    const renamedMs = runs.flatMap((s) => (s.renamed === undefined || s.renamed === null ? [] : [s.renamed - s.start]));
     // Back to blue for what follows.
     if (color !== "blue") await proxy.switchTo!("blue");
     return {
@@ -444,6 +455,44 @@ async function switching(proxy: Proxy): Promise<Switching> {
         wrk: { requests: w.requests, non2xx: w.non2xx, socketErrors: w.socketErrors },
         firstNewFromStartMs: { median: r1(median(fromStart)), max: r1(Math.max(...fromStart)) },
         firstNewFromEndMs: { median: r1(median(fromEnd)), max: r1(Math.max(...fromEnd)) },
+        commandMs: { median: r1(median(cmdMs)), max: r1(Math.max(...cmdMs)) },
+        ...(renamedMs.length ? { renamedMs: { median: r1(median(renamedMs)), max: r1(Math.max(...renamedMs)) } } : {}),
+        staleAfterExit: stale,
+        load: loadavg(),
+    };
+}
+
+interface IdleSwitches {
+    switches: number;
+    failedSwitches: string[];
+    /** Command start -> rename of the route file (project modes) and -> exit, ms. */
+    renamedMs?: { median: number; max: number };
+    commandMs: { median: number; max: number };
+    /** Requests sent right after an exit (fresh connection) that the old color answered. */
+    staleAfterExit: number;
+    load: number[];
+}
+
+/** PROXY_IDLE_SWITCHES live switches without load, 100 ms apart; one request right after each exit. */
+async function idleSwitches(proxy: Proxy): Promise<IdleSwitches> {
+    const runs: SwitchRun[] = [];
+    let color: Color = "blue";
+    let stale = 0;
+    for (let i = 0; i < IDLE_SWITCHES; i++) {
+        color = other(color);
+        const r = await proxy.switchTo!(color);
+        runs.push(r);
+        const answer = (await httpGet(proxy.url)).body.split(/\s/)[0];
+        if (r.ok && answer !== color) stale++;
+        await sleep(100);
+    }
+    if (color !== "blue") await proxy.switchTo!("blue");
+    const cmdMs = runs.map((s) => s.end - s.start);
+    const renamedMs = runs.flatMap((s) => (s.renamed === undefined || s.renamed === null ? [] : [s.renamed - s.start]));
+    return {
+        switches: runs.length,
+        failedSwitches: runs.filter((s) => !s.ok).map((s) => s.detail),
+        ...(renamedMs.length ? { renamedMs: { median: r1(median(renamedMs)), max: r1(Math.max(...renamedMs)) } } : {}),
         commandMs: { median: r1(median(cmdMs)), max: r1(Math.max(...cmdMs)) },
         staleAfterExit: stale,
         load: loadavg(),
@@ -528,7 +577,7 @@ async function main(): Promise<void> {
     }
     try {
         proxies.push(await startPlain(backends.blue, KEEPALIVE));
-        for (const mode of ["reload", "state", "lua"] as const) proxies.push(await startMode(mode, backends.blue, backends.green, KEEPALIVE));
+        for (const mode of ["reload", "state", "lua"] as const satisfies readonly RouteModeName[]) proxies.push(await startMode(mode, backends.blue, backends.green, KEEPALIVE));
         proxies.push(await startHaproxy(backends.blue, backends.green, KEEPALIVE));
         // The pool the program rendered before (16): the floor and the new mode.
         if (OLD_KEEPALIVE !== KEEPALIVE) {
@@ -536,7 +585,7 @@ async function main(): Promise<void> {
             const lua16 = await startMode("lua", backends.blue, backends.green, OLD_KEEPALIVE);
             proxies.push({ ...lua16, name: `lua-ka${OLD_KEEPALIVE}`, switchTo: undefined, setCanary: undefined });
         }
-        const rounds: Array<{ idle: { waitedSeconds: number; load: number[] }; throughput: Record<string, Throughput>; switching: Record<string, Switching> }> = [];
+        const rounds: Array<{ idle: { waitedSeconds: number; load: number[] }; throughput: Record<string, Throughput>; idleSwitches: Record<string, IdleSwitches>; switching: Record<string, Switching> }> = [];
         for (let round = 0; round < ROUNDS; round++) {
             const idle = await waitIdle();
             console.error(`round ${round + 1}/${ROUNDS}: load ${idle.load.join(" ")} (waited ${idle.waitedSeconds} s)`);
@@ -546,13 +595,19 @@ async function main(): Promise<void> {
                 tp[p.name] = await throughput(p);
                 console.error(`  ${p.name}: ${Math.round(tp[p.name]!.rps)} req/s, p99 ${tp[p.name]!.p99ms} ms, ${r1(tp[p.name]!.cpuUsPerRequest)} µs CPU/req, load ${tp[p.name]!.load[0]}`);
             }
+            const idleSw: Record<string, IdleSwitches> = {};
+            for (const p of order.filter((x) => x.switchTo)) {
+                idleSw[p.name] = await idleSwitches(p);
+                const s = idleSw[p.name]!;
+                console.error(`  ${p.name} idle switches: ${s.switches}, start -> rename ${s.renamedMs?.median ?? "-"} ms, -> exit ${s.commandMs.median} ms (max ${s.commandMs.max}), stale ${s.staleAfterExit}, load ${s.load[0]}`);
+            }
             const sw: Record<string, Switching> = {};
             for (const p of order.filter((x) => x.switchTo)) {
                 sw[p.name] = await switching(p);
                 const s = sw[p.name]!;
                 console.error(`  ${p.name} switching: ${s.switches} switches, never-retry ${s.neverRetry.failures}/${s.neverRetry.requests} failed, first new from start ${s.firstNewFromStartMs.median} ms, stale ${s.staleAfterExit}`);
             }
-            rounds.push({ idle, throughput: tp, switching: sw });
+            rounds.push({ idle, throughput: tp, idleSwitches: idleSw, switching: sw });
         }
         const canaries: Record<string, Canary> = {};
         await waitIdle();
@@ -566,6 +621,11 @@ async function main(): Promise<void> {
         const abs = (name: string, key: "rps" | "p50ms" | "p99ms" | "cpuUsPerRequest") => r2(median(rounds.map((r) => r.throughput[name]![key])));
         const summary = proxies.map((p) => {
             const sw = rounds.map((r) => r.switching[p.name]).filter((x): x is Switching => x !== undefined);
+            const idleSw = rounds.map((r) => r.idleSwitches[p.name]).filter((x): x is IdleSwitches => x !== undefined);
+            const medMax = (xs: Array<{ median: number; max: number } | undefined>) => {
+                const ys = xs.filter((x): x is { median: number; max: number } => x !== undefined);
+                return ys.length ? { median: r1(median(ys.map((y) => y.median))), max: Math.max(...ys.map((y) => y.max)) } : undefined;
+            };
             const errors: Record<string, number> = {};
             for (const s of sw) for (const [k, v] of Object.entries(s.neverRetry.errors)) errors[k] = (errors[k] ?? 0) + v;
             return {
@@ -586,7 +646,19 @@ async function main(): Promise<void> {
                               firstNewFromStartMs: { median: r1(median(sw.map((s) => s.firstNewFromStartMs.median))), max: Math.max(...sw.map((s) => s.firstNewFromStartMs.max)) },
                               firstNewFromEndMs: { median: r1(median(sw.map((s) => s.firstNewFromEndMs.median))), max: Math.max(...sw.map((s) => s.firstNewFromEndMs.max)) },
                               commandMs: { median: r1(median(sw.map((s) => s.commandMs.median))), max: Math.max(...sw.map((s) => s.commandMs.max)) },
+                              renamedMs: medMax(sw.map((s) => s.renamedMs)),
                               staleAfterExit: sw.reduce((a, s) => a + s.staleAfterExit, 0),
+                          },
+                idleSwitches:
+                    idleSw.length === 0
+                        ? undefined
+                        : {
+                              switches: idleSw.reduce((a, s) => a + s.switches, 0),
+                              failedSwitches: idleSw.flatMap((s) => s.failedSwitches),
+                              renamedMs: medMax(idleSw.map((s) => s.renamedMs)),
+                              commandMs: medMax(idleSw.map((s) => s.commandMs)),
+                              staleAfterExit: idleSw.reduce((a, s) => a + s.staleAfterExit, 0),
+                              load: idleSw.map((s) => s.load[0]),
                           },
                 canary: canaries[p.name],
             };
@@ -620,9 +692,13 @@ async function main(): Promise<void> {
     }
 }
 
-function table(summary: Array<{ name: string; label: string; ratios: Record<string, number>; medians: Record<string, number>; switching?: any; canary?: Canary }>): string {
+type MedMax = { median: number; max: number } | undefined;
+const medMaxText = (x: MedMax) => (x ? `${x.median} / ${x.max}` : "–");
+
+function table(summary: Array<{ name: string; label: string; ratios: Record<string, number>; medians: Record<string, number>; switching?: any; idleSwitches?: any; canary?: Canary }>): string {
     const rows = summary.map((s) => {
         const sw = s.switching;
+        const idle = s.idleSwitches;
         const errs = sw ? Object.entries(sw.errors as Record<string, number>).map(([k, v]) => `${v} ${k}`).join(", ") : "";
         return [
             s.label,
@@ -635,10 +711,12 @@ function table(summary: Array<{ name: string; label: string; ratios: Record<stri
             sw ? `${sw.firstNewFromStartMs.median} / ${sw.firstNewFromStartMs.max}` : "—",
             sw ? `${sw.firstNewFromEndMs.median}` : "—",
             sw ? String(sw.staleAfterExit) : "—",
+            idle ? `${medMaxText(idle.renamedMs)}; ${medMaxText(idle.commandMs)}; stale ${idle.staleAfterExit}` : "—",
+            sw ? `${medMaxText(sw.renamedMs)}; ${medMaxText(sw.commandMs)}` : "—",
             s.canary ? `${s.canary.percent}% of ${s.canary.requests} (${s.canary.sigma} σ)` : "—",
         ];
     });
-    const head = ["proxy", "req/s", "req/s ×A", "p50 ×A", "p99 ×A", "CPU/req ×A", "failed while switching (never-retry)", "start → first new, ms (median / max)", "end → first new, ms", "stale after exit", `canary ${CANARY_PERCENT}%`];
+    const head = ["proxy", "req/s", "req/s ×A", "p50 ×A", "p99 ×A", "CPU/req ×A", "failed while switching (never-retry)", "start → first new, ms (median / max)", "end → first new, ms", "stale after exit", "switch command, idle: start → rename; → exit, ms (median / max)", "switch command under load: start → rename; → exit", `canary ${CANARY_PERCENT}%`];
     const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
     return [line(head), line(head.map((_, i) => (i === 0 || i === 6 ? "---" : "---:"))), ...rows.map(line)].join("\n");
 }

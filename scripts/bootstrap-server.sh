@@ -70,7 +70,7 @@ sudoers="${sudoers:-/etc/sudoers.d/portal-$user}"
 readonly NJS_SO=/usr/lib/nginx/modules/ngx_http_js_module.so
 
 # 1. Packages. Debian 12: docker.io (daemon and CLI), nginx, njs, and the tools the
-# server-side scripts use (bash, curl, flock from util-linux, sudo).
+# server-side scripts use (bash, curl, flock from util-linux, sudo; perl-base is Essential).
 packages=(nginx curl util-linux sudo)
 [[ "$docker_host" -eq 0 ]] || packages+=(docker.io)
 [[ "$mode" != "state" ]] || packages+=(libnginx-mod-http-js)

@@ -56,8 +56,8 @@ missing() {
 }
 
 # 1. Tools the scripts use.
-for tool in curl flock mktemp; do
-  command -v "$tool" >/dev/null 2>&1 || missing "tools" "$tool is not installed (apt-get install curl util-linux coreutils)"
+for tool in curl flock mktemp perl; do
+  command -v "$tool" >/dev/null 2>&1 || missing "tools" "$tool is not installed (apt-get install curl util-linux coreutils perl-base)"
 done
 
 # 2. Docker reachable by this user, and room for a pull.

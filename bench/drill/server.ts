@@ -12,9 +12,10 @@ import { validateConfig, type Color, type NginxControl, type PortalConfig, type 
 import { publishStaticFile, routeMode, type RouteModeName } from "../../lib/routeModes";
 import { liveRoute, passiveRoute } from "../../lib/rollout";
 import type { ShellCommand } from "../../lib/shell";
+import type { SwitchTimer } from "./switchTimer";
 import { HEALTH_PATH, APP_PORT } from "../../test/support/colorContainers";
 import { TEST_IMAGE } from "../../test/support/docker";
-import { envWithoutProxy, makeTempDir, removeTempDir, run, SCRIPTS_DIR } from "../../test/support/run";
+import { envWithoutProxy, makeTempDir, removeTempDir, REPO_ROOT, run, SCRIPTS_DIR } from "../../test/support/run";
 
 export interface StepResult {
     step: string;
@@ -26,6 +27,8 @@ export interface StepResult {
     end: number;
     stdout: string;
     stderr: string;
+    /** When the route file was renamed into place (drill clock), for a timed route step. */
+    renamed?: number | null;
 }
 
 /** Env lines the drills send to run-migrations.sh on stdin. */
@@ -157,6 +160,20 @@ export class DrillServer {
     publishLive(release: ReleaseConfig): Promise<StepResult> {
         const route = this.liveRoute(release);
         return this.must(`route-live ${route.file}`, route.command, route.content);
+    }
+
+    /**
+     * publishLive through a SwitchTimer (spawned, watched and timed off the caller's event
+     * loop): the times on the drill clock, with the rename of the route file.
+     */
+    async publishLiveTimed(release: ReleaseConfig, timer: SwitchTimer): Promise<StepResult> {
+        const route = this.liveRoute(release);
+        const step = `route-live ${route.file}`;
+        const r = await timer.run(route.command.argv, { input: route.content, env: envWithoutProxy(), cwd: REPO_ROOT, watch: route.path });
+        const result: StepResult = { step, argv: route.command.argv, code: r.code, signal: r.signal, start: r.start, end: r.end, renamed: r.renamed, stdout: r.stdout, stderr: r.stderr };
+        this.steps.push(result);
+        if (r.code !== 0) throw new Error(`${step} failed (exit ${r.code}): ${route.command.toString()}\n${r.stdout}${r.stderr}`);
+        return result;
     }
 
     publishPassive(release: ReleaseConfig): Promise<StepResult> {

@@ -3,8 +3,10 @@
 // The kill points are reached without editing the scripts:
 //   - "mid-write": half the content sent on stdin, the group killed from outside while
 //     `cat >tmp` waits for the rest;
-//   - PATH shims: a command the script runs at that point (`sync`, `wc`, `mv`) records the
-//     point and SIGKILLs the script's whole process group (`mv` renames first);
+//   - PATH shims: a command the script runs at that point (`cat`, `sync`, `mv`, `perl`)
+//     records the point and SIGKILLs the script's whole process group (`mv` renames first).
+//     The reload-free scripts check the state with bash builtins (no process start, so no
+//     shim): killed there, they leave what the `sync` point leaves.
 //   - TEST_CMD / RELOAD_CMD (reload mode): a kill script in their place.
 // After each kill: the route file is exactly the old or exactly the new content (never a
 // mix), nginx -t passes, nginx serves a whole color, and no leftover is a name nginx's
@@ -49,13 +51,13 @@ sleep 10
 interface KillCase {
     point: string;
     /** How the point is reached. */
-    how: "mid-write" | { shim: "sync" | "wc" | "mv" | "curl" } | { testCmd: true } | { reloadCmd: true };
+    how: "mid-write" | { shim: "cat" | "sync" | "mv" | "perl" } | { testCmd: true } | { reloadCmd: true };
     /** The route file right after the kill. */
     fileAfterKill: "old" | "new";
     /** The color nginx serves right after the kill. */
     servesAfterKill: "old" | "new";
     /** Hidden files the SIGKILL leaves next to the route file (no trap removes them). */
-    leaves: Array<"temp with half the new content" | "temp with the new content" | "backup of the old file">;
+    leaves: Array<"empty temp" | "temp with half the new content" | "temp with the new content" | "backup of the old file">;
 }
 
 const CASES: Record<RouteModeName, KillCase[]> = {
@@ -68,19 +70,19 @@ const CASES: Record<RouteModeName, KillCase[]> = {
     ],
     state: [
         { point: "while writing the temp file (half the content read)", how: "mid-write", fileAfterKill: "old", servesAfterKill: "old", leaves: ["temp with half the new content"] },
-        { point: "after writing the temp file, before its check (wc)", how: { shim: "wc" }, fileAfterKill: "old", servesAfterKill: "old", leaves: ["temp with the new content"] },
+        { point: "after creating the temp file, before copying stdin into it (cat)", how: { shim: "cat" }, fileAfterKill: "old", servesAfterKill: "old", leaves: ["empty temp"] },
         { point: "after the check, right before the rename (sync)", how: { shim: "sync" }, fileAfterKill: "old", servesAfterKill: "old", leaves: ["temp with the new content"] },
         // The rename is the switch: the router follows the new file at once.
         { point: "right after the rename (mv)", how: { shim: "mv" }, fileAfterKill: "new", servesAfterKill: "new", leaves: [] },
     ],
     lua: [
         { point: "while writing the temp file (half the content read)", how: "mid-write", fileAfterKill: "old", servesAfterKill: "old", leaves: ["temp with half the new content"] },
-        { point: "after writing the temp file, before its check (wc)", how: { shim: "wc" }, fileAfterKill: "old", servesAfterKill: "old", leaves: ["temp with the new content"] },
+        { point: "after creating the temp file, before copying stdin into it (cat)", how: { shim: "cat" }, fileAfterKill: "old", servesAfterKill: "old", leaves: ["empty temp"] },
         { point: "after the check, right before the rename (sync)", how: { shim: "sync" }, fileAfterKill: "old", servesAfterKill: "old", leaves: ["temp with the new content"] },
         // The file is switched, nginx's dictionary not yet: it serves the old route until a
         // later switch in this directory (or an nginx start or reload) re-reads the files.
         { point: "right after the rename (mv)", how: { shim: "mv" }, fileAfterKill: "new", servesAfterKill: "old", leaves: [] },
-        { point: "after the rename, asking nginx to re-read (curl)", how: { shim: "curl" }, fileAfterKill: "new", servesAfterKill: "old", leaves: [] },
+        { point: "after the rename, asking nginx to re-read (perl)", how: { shim: "perl" }, fileAfterKill: "new", servesAfterKill: "old", leaves: [] },
     ],
 };
 
@@ -130,7 +132,7 @@ describe("drill: a live switch SIGKILLed at each point, then run again", functio
                 const realMv = fs.existsSync("/usr/bin/mv") ? "/usr/bin/mv" : "/bin/mv";
                 const write = (name: string, text: string) => fs.writeFileSync(path.join(shims, name), text, { mode: 0o755 });
                 write("kill-point", killScript());
-                for (const name of ["sync", "wc", "curl"]) {
+                for (const name of ["cat", "sync", "perl"]) {
                     fs.mkdirSync(path.join(shims, name));
                     write(path.join(name, name), killScript());
                 }
@@ -197,6 +199,7 @@ describe("drill: a live switch SIGKILLed at each point, then run again", functio
                         if (name.includes(".bak.") && content === oldRoute.content) return "backup of the old file";
                         if (name.includes(".tmp.") && content === newRoute.content) return "temp with the new content";
                         if (name.includes(".tmp.") && content === half) return "temp with half the new content";
+                        if (name.includes(".tmp.") && content === "") return "empty temp";
                         return `${name}: ${JSON.stringify(content)}`;
                     });
                     assert.deepEqual(found, c.leaves, "what the SIGKILL left next to the route file");
