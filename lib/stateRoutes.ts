@@ -48,11 +48,26 @@ export function renderPassiveState(route: PassiveRoute, prefix = MAIN_PREFIX): s
     return JSON.stringify({ upstream: upstreamName(route.color, prefix) } satisfies RouteState) + "\n";
 }
 
-/** Reads a state file back (the preview, tests): the renderers' JSON; throws on anything else. */
+/**
+ * The grammar of a state file's one line: exactly what the renderers above produce (key
+ * order, no spaces). scripts/switch-state.sh refuses anything else with the same regular
+ * expression, assembled there from the same three parts (test/scripts/state-grammar.test.ts
+ * proves the two texts equal); the routers parse only what passed it.
+ */
+export const STATE_GRAMMAR_PARTS = {
+    name: '"[a-z][a-z0-9_]*"',
+    canary: '\\{"upstream":NAME,"basisPoints":[0-9]{1,5},"sticky":(true|false),"cookie":"[A-Za-z_][A-Za-z0-9_]*"(,"salt":"[0-9a-f]{1,64}")?\\}',
+    grammar: '^\\{"upstream":NAME(,"canary":CANARY)?\\}$',
+} as const;
+
+/** The whole expression, as switch-state.sh builds it (POSIX ERE, also valid JavaScript). */
+export const STATE_GRAMMAR = STATE_GRAMMAR_PARTS.grammar.replace("CANARY", STATE_GRAMMAR_PARTS.canary).replaceAll("NAME", STATE_GRAMMAR_PARTS.name);
+
+/** Reads a state file back (the preview, tests): one line in STATE_GRAMMAR; throws on anything else. */
 export function parseRouteState(content: string): RouteState {
-    const state = JSON.parse(content) as RouteState;
-    if (typeof state !== "object" || state === null || typeof state.upstream !== "string") throw new Error(`not a routing state: ${content.trim()}`);
-    return state;
+    const line = content.endsWith("\n") ? content.slice(0, -1) : content;
+    if (!new RegExp(STATE_GRAMMAR).test(line)) throw new Error(`not a routing state: ${JSON.stringify(content)}`);
+    return JSON.parse(line) as RouteState;
 }
 
 /**
