@@ -5,7 +5,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
-import { colorContainerSpec } from "../lib/liveGuard";
+import { colorContainer, dockerLabels } from "../lib/containers";
 import type { ColorRun } from "../lib/rollout";
 import type { Track } from "../lib/tracks";
 import { CONTAINER_OPTIONS, containerPolicy } from "./containerPolicy";
@@ -31,18 +31,18 @@ export class ColorDeployment extends pulumi.ComponentResource {
         const { server, run } = args;
         const { app } = server.config;
         const image = server.images[run.color]!;
-        // The live guard fingerprints the same spec (lib/liveGuard.ts): one source for both.
-        const spec = colorContainerSpec(server.config, args.track, run);
+        // One spec for this container, the compose file's service and the live guard's fingerprint.
+        const spec = colorContainer(server.config, args.track, run);
 
         this.container = new docker.Container(
             `${name}-container`,
             {
                 name: spec.name,
                 image: image.imageId,
-                restart: "unless-stopped",
+                restart: spec.restart,
                 ports: spec.ports,
                 envs: args.envs,
-                labels: spec.labels,
+                labels: dockerLabels(spec),
                 ...containerPolicy(app.stopGraceSeconds),
             },
             { ...CONTAINER_OPTIONS, parent: this, provider: server.dockerProvider, dependsOn: args.gate, protect: run.protect },

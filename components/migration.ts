@@ -5,7 +5,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
-import { containerName } from "../lib/compose";
+import { containerName } from "../lib/containers";
 import type { MigrationRun } from "../lib/rollout";
 import type { Server } from "./server";
 import type { CommandStep } from "./target";

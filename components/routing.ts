@@ -5,7 +5,7 @@
 
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { containerName } from "../lib/compose";
+import { containerName } from "../lib/containers";
 import { publishStaticFile, routeMode, type RouteFile } from "../lib/routeModes";
 import type { PassiveRoute } from "../lib/rollout";
 import { trackScoped, type Track } from "../lib/tracks";

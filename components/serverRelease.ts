@@ -6,7 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as cmd from "../lib/commands";
 import type { Color } from "../lib/config";
-import { envFile, renderCompose } from "../lib/compose";
+import { renderCompose } from "../lib/compose";
+import { envFile } from "../lib/containers";
 import { colorRepository, colorRuns, liveRoute, passiveRoute, workerRuns } from "../lib/rollout";
 import { trackScoped, type Track } from "../lib/tracks";
 import type { AppEnv } from "./appEnv";
@@ -103,7 +104,7 @@ export function deployTrack(server: Server, track: Track, args: ServerReleaseArg
     const workers = track.main
         ? new Workers(
               `${name}-workers`,
-              { server, runs: workerRuns(config, server.server), image: server.images[live.color]!, envs: args.env(live.color).envs, after: [promotion.recorded] },
+              { server, track, runs: workerRuns(config, server.server), image: server.images[live.color]!, envs: args.env(live.color).envs, after: [promotion.recorded] },
               { parent: server },
           ).containers
         : [];

@@ -3,13 +3,16 @@
 
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { composeLabels, containerName } from "../lib/compose";
+import { dockerLabels, workerContainer } from "../lib/containers";
 import type { WorkerRun } from "../lib/rollout";
+import type { Track } from "../lib/tracks";
 import { CONTAINER_OPTIONS, containerPolicy } from "./containerPolicy";
 import type { Server } from "./server";
 
 export interface WorkersArgs {
     server: Server;
+    /** The main track (the workers run its live color's image). */
+    track: Track;
     runs: WorkerRun[];
     /** The pulled image of the live color. */
     image: docker.RemoteImage;
@@ -24,22 +27,23 @@ export class Workers extends pulumi.ComponentResource {
     constructor(name: string, args: WorkersArgs, opts?: pulumi.ComponentResourceOptions) {
         super("portal:index:Workers", name, {}, opts);
         const { server } = args;
-        this.containers = args.runs.map(
-            (run) =>
-                new docker.Container(
-                    `${server.name}-${run.role}`,
-                    {
-                        name: containerName(run.role),
-                        image: args.image.imageId,
-                        command: run.command,
-                        restart: "unless-stopped",
-                        envs: args.envs,
-                        labels: Object.entries({ ...composeLabels(run.role), "portal.tag": run.tag }).map(([label, value]) => ({ label, value })),
-                        ...containerPolicy(run.stopGraceSeconds),
-                    },
-                    { ...CONTAINER_OPTIONS, parent: this, provider: server.dockerProvider, dependsOn: args.after },
-                ),
-        );
+        this.containers = args.runs.map((run) => {
+            // The same spec renders the compose file's service (lib/compose.ts).
+            const spec = workerContainer(server.config, args.track, run.role, run.tag);
+            return new docker.Container(
+                `${server.name}-${run.role}`,
+                {
+                    name: spec.name,
+                    image: args.image.imageId,
+                    command: spec.command,
+                    restart: spec.restart,
+                    envs: args.envs,
+                    labels: dockerLabels(spec),
+                    ...containerPolicy(run.stopGraceSeconds),
+                },
+                { ...CONTAINER_OPTIONS, parent: this, provider: server.dockerProvider, dependsOn: args.after },
+                );
+        });
         this.registerOutputs({ workers: this.containers.map((c) => c.name) });
     }
 }

@@ -6,30 +6,9 @@
 
 import { stringify } from "yaml";
 import type { PortalConfig, ServerConfig } from "./config";
-import { colorRepository, imageRef } from "./rollout";
+import { colorContainer, composeService, envFile, workerContainer } from "./containers";
+import { colorRepository, colorRuns, imageRef } from "./rollout";
 import { composeProject, tracksOf, type Track } from "./tracks";
-
-/** The main track's compose project; another track's is portal-<track>. */
-export const COMPOSE_PROJECT = "portal";
-
-export function containerName(service: string, project = COMPOSE_PROJECT): string {
-    return `${project}-${service}`;
-}
-
-/** Labels that make a Pulumi-created container part of the compose project on the server. */
-export function composeLabels(service: string, project = COMPOSE_PROJECT): Record<string, string> {
-    return {
-        "com.docker.compose.project": project,
-        "com.docker.compose.service": service,
-        "com.docker.compose.oneoff": "False",
-        "com.docker.compose.container-number": "1",
-    };
-}
-
-/** A color's env file on the server (KEY=VALUE, written by write-env.sh, 0600): the compose file's env_file. */
-export function envFile(dir: string, color: string): string {
-    return `${dir}/${color}.env`;
-}
 
 /**
  * The track's compose file on a server (workers belong to the main track only). Each
@@ -41,22 +20,11 @@ export function envFile(dir: string, color: string): string {
  * (/srv/portal -> portal), or COMPOSE_PROJECT_NAME.
  */
 export function renderCompose(config: PortalConfig, server: ServerConfig, track: Track = tracksOf(config)[0]): string {
-    const project = composeProject(track);
     const liveTag = "${PORTAL_LIVE_TAG:?run a deploy first}";
     const liveEnv = envFile(track.dir, "${PORTAL_LIVE_COLOR:?run a deploy first}");
     const services: Record<string, unknown> = {};
-    for (const color of track.colors) {
-        const tag = track.release.tags[color];
-        if (tag === undefined) continue;
-        services[color] = {
-            image: imageRef(colorRepository(track, color), tag),
-            container_name: containerName(color, project),
-            restart: "unless-stopped",
-            network_mode: "bridge",
-            ports: [`${config.app.bindAddress}:${track.hostPorts[color]}:${config.app.port}`],
-            env_file: [envFile(track.dir, color)],
-            labels: { "portal.color": color, "portal.tag": tag },
-        };
+    for (const run of colorRuns(config, track)) {
+        services[run.color] = composeService(colorContainer(config, track, run), envFile(track.dir, run.color));
     }
     // One migrator per color, naming the image it migrates for (as the program runs it).
     for (const color of server.primary && config.app.migrate.length > 0 ? track.colors : []) {
@@ -71,19 +39,11 @@ export function renderCompose(config: PortalConfig, server: ServerConfig, track:
         };
     }
     for (const role of track.main ? server.workers : []) {
-        services[role] = {
-            image: imageRef(colorRepository(track, track.release.live), liveTag),
-            container_name: containerName(role),
-            restart: "unless-stopped",
-            network_mode: "bridge",
-            command: config.workers[role].command,
-            env_file: [liveEnv],
-            labels: { "portal.tag": liveTag },
-        };
+        services[role] = composeService(workerContainer(config, track, role, liveTag), liveEnv);
     }
     const header =
         "# Written by Pulumi (project portal). Pulumi owns these containers: use this file for\n" +
-        `# \`docker-compose ps\` and \`docker-compose logs\` (project ${project}: the directory's name), or in an\n` +
+        `# \`docker-compose ps\` and \`docker-compose logs\` (project ${composeProject(track)}: the directory's name), or in an\n` +
         "# emergency `docker-compose up -d <color>`; change the stack config, not this file.\n";
     return header + stringify({ services }, { aliasDuplicateObjects: false });
 }

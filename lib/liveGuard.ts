@@ -12,9 +12,9 @@
 
 import { createHash } from "node:crypto";
 import type { Color, PortalConfig } from "./config";
-import { composeLabels, containerName } from "./compose";
+import { colorContainer, dockerLabels } from "./containers";
 import { colorRuns, type ColorRun } from "./rollout";
-import { composeProject, tracksOf, type Track } from "./tracks";
+import { tracksOf, type Track } from "./tracks";
 
 /** The replace-forcing inputs of a color's container, as components/colorDeployment.ts declares them (image by reference). */
 export interface ColorContainerSpec {
@@ -24,14 +24,10 @@ export interface ColorContainerSpec {
     labels: { label: string; value: string }[];
 }
 
+/** The fingerprinted part of lib/containers.ts colorContainer, in the shape (and order) the states already deployed hold. */
 export function colorContainerSpec(config: PortalConfig, track: Track, run: ColorRun): ColorContainerSpec {
-    const project = composeProject(track);
-    return {
-        name: containerName(run.color, project),
-        image: run.image,
-        ports: [{ internal: config.app.port, external: run.hostPort, ip: config.app.bindAddress }],
-        labels: Object.entries({ ...composeLabels(run.color, project), "portal.color": run.color, "portal.tag": run.tag }).map(([label, value]) => ({ label, value })),
-    };
+    const spec = colorContainer(config, track, run);
+    return { name: spec.name, image: spec.image, ports: spec.ports, labels: dockerLabels(spec) };
 }
 
 export interface DeployedColor {

@@ -97,6 +97,11 @@ function describeInclude(content: string): string {
     return `${rest?.[1]}, ${share?.[1]} to ${share?.[2]} (${sticky})`;
 }
 
+/** A router mode's static files: the track's upstreams, the host's router (with the main track), the listeners. */
+function routedFiles(mode: RouteMode, config: PortalConfig, track: Track, routing: reload.SiteRouting): RouteFile[] {
+    return [upstreams(config, track), ...(track.main && mode.router ? [mode.router(config, config.dir)] : []), ...siteFiles(track, routing)];
+}
+
 const reloadMode: RouteMode = {
     name: "reload",
     staticFiles: (config, track) => [upstreams(config, track), ...siteFiles(track, { prefix: nginxPrefix(track) })],
@@ -112,12 +117,8 @@ const reloadMode: RouteMode = {
 const stateMode: RouteMode = {
     name: "state",
     module: "njs",
-    staticFiles: (config, track) => [
-        upstreams(config, track),
-        ...(track.main ? [stateMode.router!(config, config.dir)] : []),
-        // State mode: every listener proxies to $portal_live; the router picks the track's state.
-        ...siteFiles(track, { prefix: reload.MAIN_PREFIX, stateTrack: track.main ? undefined : track.name }),
-    ],
+    // Every listener proxies to $portal_live; the router picks the track's state.
+    staticFiles: (config, track) => routedFiles(stateMode, config, track, { prefix: reload.MAIN_PREFIX, stateTrack: track.main ? undefined : track.name }),
     // router.conf names the router script's hash, so a new router changes this file and its
     // publish step reloads nginx (the upload alone reloads nothing).
     router: (config, home) => ({ file: state_.ROUTER_FILE, content: state_.renderRouterConf(config.nginx.confDir, cmd.scriptsDir(home), routerScriptSha256(state_.ROUTER_SCRIPT)) }),
@@ -132,12 +133,8 @@ const stateMode: RouteMode = {
 const luaMode: RouteMode = {
     name: "lua",
     module: "lua",
-    staticFiles: (config, track) => [
-        upstreams(config, track),
-        ...(track.main ? [luaMode.router!(config, config.dir)] : []),
-        // Each listener sets its variables from its own track's routes (set_by_lua).
-        ...siteFiles(track, { prefix: nginxPrefix(track), lua: { track: track.main ? undefined : track.name } }),
-    ],
+    // Each listener sets its variables from its own track's routes (set_by_lua).
+    staticFiles: (config, track) => routedFiles(luaMode, config, track, { prefix: nginxPrefix(track), lua: { track: track.main ? undefined : track.name } }),
     router: (config, home) => ({ file: state_.ROUTER_FILE, content: lua.renderLuaRouterConf(config.nginx.confDir, cmd.scriptsDir(home), routerScriptSha256(lua.LUA_ROUTER_SCRIPT)) }),
     // The state mode's files and grammar; only the publishing differs.
     live: stateMode.live,
