@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { evaluate, type StackConfig } from "../../offline/evaluate";
 import type { DeployedState } from "../../lib/liveGuard";
-import { PY3_TRACK, appSecrets, productionWithSite, steadyBlue, withRelease, withTrackRelease, withTracks } from "../support/stacks";
+import { PY3_TRACK, appSecrets, loadStack, productionWithSite, steadyBlue, withRelease, withTrackRelease, withTracks } from "../support/stacks";
 
 const NEW_TAG = "2020.08.09-1";
 
@@ -33,6 +33,17 @@ const prepared = () => withRelease(steadyBlue(), { tags: { green: "2020.08.07-1"
 
 describe("the live guard (mock runtime, production stack)", function () {
     this.timeout(60000);
+
+    it("fingerprints are stable across program versions: the production stack's, as earlier versions computed them", async () => {
+        // A changed fingerprint of an unchanged container would make the guard refuse every
+        // update of a stack deployed by an earlier version. These values were computed by the
+        // version before per-color env (commit f9bd945), whose colors both read app.env and appSecrets.
+        const state = await deployed(loadStack("production"), appSecrets({ DATABASE_PASSWORD: "x" }));
+        assert.deepEqual(Object.fromEntries(Object.entries(state.main.colors).map(([c, v]) => [c, v.fingerprint])), {
+            blue: "e9817ca2f6f4b681fd5e90424b7c4c0f275322fe0bc6ce733c746b2614272695",
+            green: "fbce67dca8e43a0554cba85f690030c70497ee9a053f4f4892d9b543542c3c9b",
+        });
+    });
 
     it("a new stack (no deployed output yet) may declare anything", async () => {
         await allowed(undefined, withRelease(steadyBlue(), { live: "green", tags: { blue: NEW_TAG } }));
