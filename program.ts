@@ -4,14 +4,14 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import { ConfigError, validateConfig, type PortalConfig } from "./lib/config";
-import { deployedState, liveGuard, type DeployedState, type EnvLinesOf } from "./lib/liveGuard";
-import { colorEnv, envLines, secretsOf } from "./lib/rollout";
-import { readRawConfig } from "./lib/rawConfig";
+import { ConfigError, validateConfig, type PortalConfig } from "./lib/config/config";
+import { deployedState, liveGuard, type DeployedState, type EnvLinesOf } from "./lib/model/liveGuard";
+import { colorEnv, envLines, secretsOf } from "./lib/model/rollout";
+import { readRawConfig } from "./lib/config/rawConfig";
 import { Portal, type TrackOutputs } from "./components/portal";
 import type { ServerOutputs } from "./components/serverRelease";
 import type { CommandStep } from "./components/target";
-import type { Stage } from "./lib/rollout";
+import type { Stage } from "./lib/model/rollout";
 
 export interface ProgramOutputs {
     stage: Stage;
@@ -34,7 +34,7 @@ export const DEPLOYED_OUTPUT = "deployed";
  */
 function secretKeys(raw: Record<string, unknown>): string[] {
     const isSecret = (runtimeConfig as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
-    if (typeof isSecret !== "function") throw new Error("@pulumi/pulumi no longer exports runtime isConfigSecret: re-check lib/secretConfig.ts");
+    if (typeof isSecret !== "function") throw new Error("@pulumi/pulumi no longer exports runtime isConfigSecret: re-check lib/config/secretConfig.ts");
     return Object.keys(raw).filter((key) => isSecret(`portal:${key}`));
 }
 
@@ -88,7 +88,7 @@ async function lastDeployed(): Promise<DeployedState | undefined> {
     return (details.value ?? details.secretValue) as DeployedState | undefined;
 }
 
-/** Refuses, before any resource is declared, a change the live guard forbids (lib/liveGuard.ts). */
+/** Refuses, before any resource is declared, a change the live guard forbids (lib/model/liveGuard.ts). */
 export function guard(last: DeployedState | undefined, next: DeployedState): void {
     const problems = liveGuard(last, next);
     if (problems.length > 0) {

@@ -1,7 +1,7 @@
 // npm run bench:drill — issue 4's measurement. One server (Debian nginx on 127.0.0.1 plus
 // two containers of portal-test:nginx, the fast app; DRILL_APP=busybox for busybox httpd) is driven through a whole release with the
-// project's own scripts, argv and rendered files (bench/drill/server.ts), under a bounded
-// non-retrying load (test/support/load.ts) on the site's live listener:
+// project's own scripts, argv and rendered files (harness/drillServer.ts), under a bounded
+// non-retrying load (harness/load.ts) on the site's live listener:
 //   steady blue -> prepare green v2 -> canary 0.5% -> 5% -> 50% -> deploy -> rollback -> deploy
 // in the three routing modes ("lua": LuaJIT router + state files re-read over its control
 // socket; "state": njs router + state-file renames; "reload": include files +
@@ -21,23 +21,23 @@
 // DRILL_ROUTER_SAMPLES (router decisions sampled at canary 0.5%, default 200000),
 // DRILL_HOLD_MS (per phase, default 8000), DRILL_MAX_CANARY_MS (cap on the long canary
 // 0.5% phase, default 330000), DRILL_MODES (default lua,state,reload). PORTAL_DRILL_SCRIPTS:
-// see bench/drill/server.ts.
+// see harness/drillServer.ts.
 
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import * as cmd from "../lib/commands";
-import type { Color, ReleaseConfig } from "../lib/config";
-import { luaRouteLine, routeKey } from "../lib/luaRoutes";
-import { LIVE_FILE, PASSIVE_FILE } from "../lib/nginxRoutes";
-import { transition, type ReleaseVerb as Verb } from "../lib/releaseTransitions";
-import { ROUTE_MODE_NAMES, type RouteModeName } from "../lib/routeModes";
-import { LIVE_STATE_FILE, PASSIVE_STATE_FILE } from "../lib/stateRoutes";
-import { startDrillNginx, type DrillNginx } from "./drill/nginx";
-import { DrillServer, type StepResult } from "./drill/server";
-import { SwitchTimer } from "./drill/switchTimer";
+import * as cmd from "../lib/server/commands";
+import type { Color, ReleaseConfig } from "../lib/config/config";
+import { luaRouteLine, routeKey } from "../lib/nginx/luaRoutes";
+import { LIVE_FILE, PASSIVE_FILE } from "../lib/nginx/nginxRoutes";
+import { transition, type ReleaseVerb as Verb } from "../lib/release/releaseTransitions";
+import { ROUTE_MODE_NAMES, type RouteModeName } from "../lib/nginx/routeModes";
+import { LIVE_STATE_FILE, PASSIVE_STATE_FILE } from "../lib/nginx/stateRoutes";
+import { startDrillNginx, type DrillNginx } from "../harness/drillNginx";
+import { DrillServer, type StepResult } from "../harness/drillServer";
+import { SwitchTimer } from "../harness/switchTimer";
 import {
     canaryFigures,
     phaseFigures,
@@ -48,7 +48,7 @@ import {
     type PhaseFigures,
     type SwitchFigures,
     type TimedSample,
-} from "./drill/stats";
+} from "../harness/stats";
 import {
     colorBody,
     removeColorContainer,
@@ -56,11 +56,11 @@ import {
     replaceColorContainer,
     startColorContainer,
     waitForColor,
-} from "../test/support/colorContainers";
-import { docker, ensureFastImage, ensureTestImage, FAST_IMAGE, TEST_IMAGE } from "../test/support/docker";
-import { freePort, httpGet } from "../test/support/http";
-import { startLoad, summarize, type LoadRun } from "../test/support/load";
-import { REPO_ROOT, sleep } from "../test/support/run";
+} from "../harness/colorContainers";
+import { docker, ensureFastImage, ensureTestImage, FAST_IMAGE, TEST_IMAGE } from "../harness/docker";
+import { freePort, httpGet } from "../harness/http";
+import { startLoad, summarize, type LoadRun } from "../harness/load";
+import { REPO_ROOT, sleep } from "../harness/run";
 
 const KEEPALIVE_CLIENTS = 24;
 const FRESH_CLIENTS = 8;
@@ -571,7 +571,7 @@ function report(m: Record<string, string>, cycles: CycleResult[], baseline: Base
     const out: string[] = [];
     out.push("### Drill: blue/green cycle under load (issue 4)", "");
     out.push(`Machine: nproc ${m.nproc} (${m.cpu}), ${m.memoryGiB} GiB, ${m.kernel}; ${m.nginx}; njs ${m.njs}; docker ${m.docker}; node ${m.node}; ${m.busybox}; load average at start ${m.loadAverageAtStart}, at end ${m.loadAverageAtEnd}.`);
-    out.push(`Load: ${KEEPALIVE_CLIENTS} keep-alive + ${FRESH_CLIENTS} fresh-connection clients (test/support/load.ts, no retries, ${REQUEST_TIMEOUT_MS} ms timeout) on the site's live listener; app: ${APP === "nginx" ? `nginx in ${FAST_IMAGE}` : `busybox httpd in ${TEST_IMAGE} (one fork per connection)`}. Drill wall time ${wallSeconds.toFixed(0)} s.`, "");
+    out.push(`Load: ${KEEPALIVE_CLIENTS} keep-alive + ${FRESH_CLIENTS} fresh-connection clients (harness/load.ts, no retries, ${REQUEST_TIMEOUT_MS} ms timeout) on the site's live listener; app: ${APP === "nginx" ? `nginx in ${FAST_IMAGE}` : `busybox httpd in ${TEST_IMAGE} (one fork per connection)`}. Drill wall time ${wallSeconds.toFixed(0)} s.`, "");
     for (const c of cycles) {
         const t = c.totals;
         out.push(...phaseTable(`mode "${c.mode}" — ${t.requests} requests in ${t.seconds} s (${t.requestsPerSecond}/s), ${t.failures} failures (keep-alive ${t.failuresByKind.keepalive} / fresh ${t.failuresByKind.fresh}), ${c.reloads} nginx reloads in all`, c.phases), "");

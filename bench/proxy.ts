@@ -1,7 +1,7 @@
 // npm run bench:proxy — issue 13's measurement, in one process tree and one run: plain
 // nginx `proxy_pass` to a fixed upstream (the floor, "A"), each project switching mode
 // (reload, state, lua; the program's own rendered files and scripts, set up by
-// bench/drill/server.ts exactly as on a server) and HAProxy 2.6 (server state through its
+// harness/drillServer.ts exactly as on a server) and HAProxy 2.6 (server state through its
 // runtime API), all in front of the same two trivial backends (one small nginx per color,
 // `return 200 "<color>\n"`, so each color's request counter is its stub_status).
 //
@@ -9,7 +9,7 @@
 //   * throughput: `wrk -t1 -c32 -d15s --latency` per proxy: req/s, p50, p99, and the
 //     proxy's CPU (utime+stime of its whole process tree from /proc) per request;
 //   * switching under load (the switchable proxies): wrk -c16 plus 16 never-retrying
-//     keep-alive clients (test/support/load.ts) for PROXY_SWITCH_SECONDS (30), the live
+//     keep-alive clients (harness/load.ts) for PROXY_SWITCH_SECONDS (30), the live
 //     color switched every 500 ms with the mode's own command; failures by error code;
 //     per switch, the first new-color response from the command's start and from its end,
 //     and responses from the old color to requests sent after the command exited (stale);
@@ -17,7 +17,7 @@
 //   * idle switches (the project's modes): PROXY_IDLE_SWITCHES (20) live switches with no
 //     load, each command's start -> rename and -> exit, and a request sent right after each
 //     exit must answer the new color. The commands are spawned and timed in a worker thread
-//     (bench/drill/switchTimer.ts), off the load clients' busy event loop.
+//     (harness/switchTimer.ts), off the load clients' busy event loop.
 // Once: canary precision at 0.5% over PROXY_CANARY_REQUESTS (200,000) requests per proxy,
 // counted at the backends, as σ = (green − n·p) / √(n·p·(1−p)). HAProxy weights are
 // 1:199 (its weights run 0–256: 1/257 ≈ 0.39% is its finest share; 0.5% happens to be exact).
@@ -32,18 +32,18 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import * as cmd from "../lib/commands";
-import type { AppConfig, Color, ReleaseConfig } from "../lib/config";
-import { DEFAULT_KEEPALIVE, renderListener, renderUpstreams } from "../lib/nginxRoutes";
-import type { RouteModeName } from "../lib/routeModes";
-import { startDrillNginx, type DrillNginx } from "./drill/nginx";
-import { DrillServer } from "./drill/server";
-import { SwitchTimer } from "./drill/switchTimer";
-import { withSendTimes } from "./drill/stats";
-import { freePort, httpGet } from "../test/support/http";
-import { startLoad, summarize } from "../test/support/load";
-import { startOnFreePort, type NginxProcess } from "../test/support/nginx";
-import { REPO_ROOT, envWithoutProxy, makeTempDir, removeTempDir, run, sleep } from "../test/support/run";
+import * as cmd from "../lib/server/commands";
+import type { AppConfig, Color, ReleaseConfig } from "../lib/config/config";
+import { DEFAULT_KEEPALIVE, renderListener, renderUpstreams } from "../lib/nginx/nginxRoutes";
+import type { RouteModeName } from "../lib/nginx/routeModes";
+import { startDrillNginx, type DrillNginx } from "../harness/drillNginx";
+import { DrillServer } from "../harness/drillServer";
+import { SwitchTimer } from "../harness/switchTimer";
+import { withSendTimes } from "../harness/stats";
+import { freePort, httpGet } from "../harness/http";
+import { startLoad, summarize } from "../harness/load";
+import { startOnFreePort, type NginxProcess } from "../harness/nginx";
+import { REPO_ROOT, envWithoutProxy, makeTempDir, removeTempDir, run, sleep } from "../harness/run";
 
 const num = (name: string, fallback: number) => (process.env[name] === undefined ? fallback : Number(process.env[name]));
 const ROUNDS = num("PROXY_ROUNDS", 3);

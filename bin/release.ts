@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError, checkStack, didYouMean, emit, parseArgs, stacksIn, type FlagSpec } from "../lib/cli";
 import { releasePipeline, type ReleaseCommand } from "../lib/release/pipeline";
-import { VERBS, argumentProblem, isVerb } from "../lib/releaseTransitions";
+import { VERBS, argumentProblem, isVerb } from "../lib/release/releaseTransitions";
 
 export interface ReleaseResult {
     code: 0 | 1 | 2;

@@ -1,10 +1,10 @@
 // A color's environment for its containers, its env file and its migrator: its plain env
-// plus its secrets (lib/rollout.ts colorEnv says which). With secrets the result is a secret
+// plus its secrets (lib/model/rollout.ts colorEnv says which). With secrets the result is a secret
 // Output, so it is encrypted in state and masked in previews.
 
 import * as pulumi from "@pulumi/pulumi";
-import { envLines, secretsOf, type ColorEnv } from "../lib/rollout";
-import type { Color } from "../lib/config";
+import { envLines, secretsOf, type ColorEnv } from "../lib/model/rollout";
+import type { Color } from "../lib/config/config";
 
 export interface AppEnv {
     /** KEY=VALUE strings for docker.Container envs. */

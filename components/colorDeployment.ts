@@ -4,10 +4,10 @@
 
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as cmd from "../lib/commands";
-import { colorContainer, dockerLabels } from "../lib/containers";
-import type { ColorRun } from "../lib/rollout";
-import type { Track } from "../lib/tracks";
+import * as cmd from "../lib/server/commands";
+import { colorContainer, dockerLabels } from "../lib/model/containers";
+import type { ColorRun } from "../lib/model/rollout";
+import type { Track } from "../lib/model/tracks";
 import { CONTAINER_OPTIONS, containerPolicy } from "./containerPolicy";
 import type { Server } from "./server";
 import type { CommandStep } from "./target";

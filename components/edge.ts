@@ -4,10 +4,10 @@
 // `<host>-edge-route` alone.
 
 import * as pulumi from "@pulumi/pulumi";
-import type { EdgeConfig, PortalConfig } from "../lib/config";
-import { EDGE, EDGE_SCOPE, edgeRoute, renderEdgeSite, renderEdgeUpstreams } from "../lib/edgeRoutes";
-import { routeMode, type RouteFile } from "../lib/routeModes";
-import type { Track } from "../lib/tracks";
+import type { EdgeConfig, PortalConfig } from "../lib/config/config";
+import { EDGE, EDGE_SCOPE, edgeRoute, renderEdgeSite, renderEdgeUpstreams } from "../lib/nginx/edgeRoutes";
+import { routeMode, type RouteFile } from "../lib/nginx/routeModes";
+import type { Track } from "../lib/model/tracks";
 import { Host } from "./host";
 import { publishRoute, publishStaticFiles } from "./routing";
 

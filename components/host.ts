@@ -5,9 +5,9 @@ import * as command from "@pulumi/command";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import * as cmd from "../lib/commands";
-import type { PortalConfig } from "../lib/config";
-import { ShellCommand } from "../lib/shell";
+import * as cmd from "../lib/server/commands";
+import type { PortalConfig } from "../lib/config/config";
+import { ShellCommand } from "../lib/server/shell";
 import { LocalTarget, RemoteTarget, type CommandStep, type StepArgs, type StepTarget } from "./target";
 
 export interface HostArgs {

@@ -4,9 +4,9 @@
 // non-zero exit fails it, and no server's container of that color starts (they all depend on it).
 
 import * as pulumi from "@pulumi/pulumi";
-import * as cmd from "../lib/commands";
-import { containerName } from "../lib/containers";
-import type { MigrationRun } from "../lib/rollout";
+import * as cmd from "../lib/server/commands";
+import { containerName } from "../lib/model/containers";
+import type { MigrationRun } from "../lib/model/rollout";
 import type { Server } from "./server";
 import type { CommandStep } from "./target";
 

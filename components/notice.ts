@@ -10,8 +10,8 @@
 import { spawn } from "node:child_process";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import * as cmd from "../lib/commands";
-import { failureNotice } from "../lib/rollout";
+import * as cmd from "../lib/server/commands";
+import { failureNotice } from "../lib/model/rollout";
 import { NOOP_UPDATE, SECRET_OUTPUTS } from "./target";
 
 export function slackNotice(

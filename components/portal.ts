@@ -4,11 +4,11 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import * as cmd from "../lib/commands";
-import type { Color, PortalConfig } from "../lib/config";
-import { colorEnv, liveNotice, migrationRuns, preparedNotice, stageOf, type Stage } from "../lib/rollout";
+import * as cmd from "../lib/server/commands";
+import type { Color, PortalConfig } from "../lib/config/config";
+import { colorEnv, liveNotice, migrationRuns, preparedNotice, stageOf, type Stage } from "../lib/model/rollout";
 import { appEnv, type AppEnv } from "./appEnv";
-import { trackScoped, tracksOf, type Track } from "../lib/tracks";
+import { trackScoped, tracksOf, type Track } from "../lib/model/tracks";
 import { Edge } from "./edge";
 import { Migration } from "./migration";
 import { failureNoticeHook, slackNotice, withErrorHook } from "./notice";
@@ -76,7 +76,7 @@ export class Portal extends pulumi.ComponentResource {
         const gate = [...servers, ...edges].flatMap((h) => (h.preflight ? [h.preflight] : []));
         for (const server of servers) server.begin(gate);
         const primary = servers.find((s) => s.server.primary)!;
-        // Each color's own env (lib/rollout.ts colorEnv); colors are unique across tracks.
+        // Each color's own env (lib/model/rollout.ts colorEnv); colors are unique across tracks.
         const envs = new Map<Color, AppEnv>();
         const envOf = (track: Track, color: Color): AppEnv => {
             if (!envs.has(color)) envs.set(color, appEnv(colorEnv(config, track, color), secrets));

@@ -4,11 +4,11 @@
 // Every step is keyed on the live color and tag, so prepare leaves all of them unchanged.
 
 import * as pulumi from "@pulumi/pulumi";
-import * as cmd from "../lib/commands";
-import { routeMode } from "../lib/routeModes";
-import { withSalt, type LiveRoute } from "../lib/rollout";
-import { trackScoped, type Track } from "../lib/tracks";
-import type { Color } from "../lib/config";
+import * as cmd from "../lib/server/commands";
+import { routeMode } from "../lib/nginx/routeModes";
+import { withSalt, type LiveRoute } from "../lib/model/rollout";
+import { trackScoped, type Track } from "../lib/model/tracks";
+import type { Color } from "../lib/config/config";
 import { publishRoute } from "./routing";
 import type { Server } from "./server";
 import type { CommandStep } from "./target";

@@ -5,10 +5,10 @@
 
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { containerName } from "../lib/containers";
-import { publishStaticFile, routeMode, type RouteFile } from "../lib/routeModes";
-import type { PassiveRoute } from "../lib/rollout";
-import { trackScoped, type Track } from "../lib/tracks";
+import { containerName } from "../lib/model/containers";
+import { publishStaticFile, routeMode, type RouteFile } from "../lib/nginx/routeModes";
+import type { PassiveRoute } from "../lib/model/rollout";
+import { trackScoped, type Track } from "../lib/model/tracks";
 import type { Host } from "./host";
 import { CONTAINER_OPTIONS, containerPolicy } from "./containerPolicy";
 import type { Server } from "./server";

@@ -5,11 +5,11 @@
 
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as cmd from "../lib/commands";
-import type { Color, PortalConfig, RegistryConfig, ServerConfig } from "../lib/config";
-import { colorRuns } from "../lib/rollout";
-import { dockerSshOpts } from "../lib/sshOptions";
-import type { Track } from "../lib/tracks";
+import * as cmd from "../lib/server/commands";
+import type { Color, PortalConfig, RegistryConfig, ServerConfig } from "../lib/config/config";
+import { colorRuns } from "../lib/model/rollout";
+import { dockerSshOpts } from "../lib/server/sshOptions";
+import type { Track } from "../lib/model/tracks";
 import { Host } from "./host";
 import { deployTrack, type DeployedTrack, type ServerOutputs, type ServerReleaseArgs } from "./serverRelease";
 

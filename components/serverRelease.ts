@@ -4,12 +4,12 @@
 // Image pulls belong to the Server, migrations and the stage notices to the Portal: they span servers.
 
 import * as pulumi from "@pulumi/pulumi";
-import * as cmd from "../lib/commands";
-import type { Color } from "../lib/config";
-import { renderCompose } from "../lib/compose";
-import { envFile } from "../lib/containers";
-import { colorRepository, colorRuns, liveRoute, passiveRoute, workerRuns } from "../lib/rollout";
-import { trackScoped, type Track } from "../lib/tracks";
+import * as cmd from "../lib/server/commands";
+import type { Color } from "../lib/config/config";
+import { renderCompose } from "../lib/server/compose";
+import { envFile } from "../lib/model/containers";
+import { colorRepository, colorRuns, liveRoute, passiveRoute, workerRuns } from "../lib/model/rollout";
+import { trackScoped, type Track } from "../lib/model/tracks";
 import type { AppEnv } from "./appEnv";
 import { ColorDeployment } from "./colorDeployment";
 import { Promotion } from "./promotion";

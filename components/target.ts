@@ -20,7 +20,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import type { ShellCommand } from "../lib/shell";
+import type { ShellCommand } from "../lib/server/shell";
 
 export interface StepArgs {
     /** The command line, rendered from a ShellCommand; an Output when it waits on a value (a stamp). */

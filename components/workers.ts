@@ -3,9 +3,9 @@
 
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { dockerLabels, workerContainer } from "../lib/containers";
-import type { WorkerRun } from "../lib/rollout";
-import type { Track } from "../lib/tracks";
+import { dockerLabels, workerContainer } from "../lib/model/containers";
+import type { WorkerRun } from "../lib/model/rollout";
+import type { Track } from "../lib/model/tracks";
 import { CONTAINER_OPTIONS, containerPolicy } from "./containerPolicy";
 import type { Server } from "./server";
 
@@ -28,7 +28,7 @@ export class Workers extends pulumi.ComponentResource {
         super("portal:index:Workers", name, {}, opts);
         const { server } = args;
         this.containers = args.runs.map((run) => {
-            // The same spec renders the compose file's service (lib/compose.ts).
+            // The same spec renders the compose file's service (lib/server/compose.ts).
             const spec = workerContainer(server.config, args.track, run.role, run.tag);
             return new docker.Container(
                 `${server.name}-${run.role}`,

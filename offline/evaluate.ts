@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { guardedProgram, DEPLOYED_OUTPUT, type ProgramOutputs } from "../program";
-import type { DeployedState } from "../lib/liveGuard";
+import type { DeployedState } from "../lib/model/liveGuard";
 
 export interface DeclaredResource {
     /** The URN the mock monitor gives (its type part names the immediate parent's type only). */

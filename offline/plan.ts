@@ -4,13 +4,13 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, validateConfig, type PortalConfig } from "../lib/config";
-import { readRawConfig } from "../lib/rawConfig";
-import { SECRET_PLACEHOLDER, isPlaceholder, type SecretStorage } from "../lib/secretConfig";
-import { portalStackConfig, readStackText } from "../lib/stackFileEdit";
-import type { Stage } from "../lib/rollout";
-import { routeMode } from "../lib/routeModes";
-import { trackScoped, tracksOf, type Track } from "../lib/tracks";
+import { ConfigError, validateConfig, type PortalConfig } from "../lib/config/config";
+import { readRawConfig } from "../lib/config/rawConfig";
+import { SECRET_PLACEHOLDER, isPlaceholder, type SecretStorage } from "../lib/config/secretConfig";
+import { portalStackConfig, readStackText } from "../lib/release/stackFileEdit";
+import type { Stage } from "../lib/model/rollout";
+import { routeMode } from "../lib/nginx/routeModes";
+import { trackScoped, tracksOf, type Track } from "../lib/model/tracks";
 import type { ServerOutputs } from "../components/serverRelease";
 import { loadPortalConfig } from "../program";
 import { evaluate, type DeclaredResource, type Evaluation, type StackConfig } from "./evaluate";
@@ -127,7 +127,7 @@ function containerPlan(r: DeclaredResource): ContainerPlan {
     return { name: String(r.inputs.name), image: String(r.inputs.image), tag: label(r, "portal.tag"), protected: r.protect };
 }
 
-/** Reads a route file back into words with the config's switching mode (lib/routeModes.ts). */
+/** Reads a route file back into words with the config's switching mode (lib/nginx/routeModes.ts). */
 export function describeRoute(config: PortalConfig, content: string): string {
     return routeMode(config.nginx.mode).describeRoute(content);
 }

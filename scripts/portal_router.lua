@@ -61,7 +61,7 @@ local function read_file(key)
     return raw
 end
 
--- The state grammar of switch-state.sh (and lib/stateRoutes.ts), nothing more.
+-- The state grammar of switch-state.sh (and lib/nginx/stateRoutes.ts), nothing more.
 local function parse(raw, prefix)
     local up, rest = match(raw, '^{"upstream":"([a-z][a-z0-9_]*)"(.-)}$')
     if not up then return nil end

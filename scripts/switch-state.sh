@@ -51,7 +51,7 @@ publish_state() {
   trap '[[ ! -e "${switch_state_tmp-}" ]] || rm -f -- "$switch_state_tmp"' EXIT
   cat >"$switch_state_tmp"
 
-  # Accept exactly the grammar the program renders (lib/stateRoutes.ts STATE_GRAMMAR_PARTS,
+  # Accept exactly the grammar the program renders (lib/nginx/stateRoutes.ts STATE_GRAMMAR_PARTS,
   # the same three parts; test/scripts/state-grammar.test.ts compares them), so a truncated or
   # garbled state is refused here: the router would answer 502 for it, and there is no
   # `nginx -t` in this mode to catch it. One line: at most one newline, at the end; a NUL

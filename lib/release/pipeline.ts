@@ -3,7 +3,7 @@
 // argv, the file's reading and atomic writing, and the exit codes.
 
 import { isDeepStrictEqual } from "node:util";
-import { ConfigError, validateConfig, type PortalConfig, type ReleaseConfig } from "../config";
+import { ConfigError, validateConfig, type PortalConfig, type ReleaseConfig } from "../config/config";
 import { didYouMean } from "../cli";
 import {
     describeLegalVerbs,
@@ -19,8 +19,8 @@ import {
     type ReleaseChange,
     type ReleaseVerb,
     type Verb,
-} from "../releaseTransitions";
-import { stageOf } from "../rollout";
+} from "./releaseTransitions";
+import { stageOf } from "../model/rollout";
 import {
     MAIN_RELEASE,
     StackFileError,
@@ -32,8 +32,8 @@ import {
     secretCopies,
     trackRelease,
     type ReleaseBlockPath,
-} from "../stackFileEdit";
-import { MAIN_TRACK, tracksOf, type Track } from "../tracks";
+} from "./stackFileEdit";
+import { MAIN_TRACK, tracksOf, type Track } from "../model/tracks";
 
 export interface ReleaseCommand {
     verb: Verb | "status";

@@ -3,7 +3,7 @@
 // exactly one line (the sweep at the end tries every key with every wrong YAML type).
 
 import assert from "node:assert/strict";
-import { ConfigError, validateConfig, type RawConfig } from "../../lib/config";
+import { ConfigError, validateConfig, type RawConfig } from "../../lib/config/config";
 import { EDGE, PY3_TRACK, loadStack, productionWithSite, withTracks } from "../support/stacks";
 
 function rawOf(stack: Record<string, unknown>): RawConfig {

@@ -3,7 +3,7 @@
 // its resource input (the program side is in test/program/*.test.ts).
 
 import assert from "node:assert/strict";
-import { ConfigError, validateConfig, type RawConfig } from "../../lib/config";
+import { ConfigError, validateConfig, type RawConfig } from "../../lib/config/config";
 import { loadStack } from "../support/stacks";
 
 function production(): RawConfig {

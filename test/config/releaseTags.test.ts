@@ -4,8 +4,8 @@
 // Each refusal is checked as the exact line the operator sees.
 
 import assert from "node:assert/strict";
-import { ConfigError, validateConfig, type RawConfig } from "../../lib/config";
-import { isMutableTag } from "../../lib/configRules";
+import { ConfigError, validateConfig, type RawConfig } from "../../lib/config/config";
+import { isMutableTag } from "../../lib/config/configRules";
 import { loadStack } from "../support/stacks";
 
 const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;

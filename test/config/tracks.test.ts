@@ -1,7 +1,7 @@
 // Tracks and the edge are validated for clashes before any resource is declared.
 
 import assert from "node:assert/strict";
-import { ConfigError, validateConfig, type RawConfig } from "../../lib/config";
+import { ConfigError, validateConfig, type RawConfig } from "../../lib/config/config";
 import { EDGE, PY3_TRACK, productionWithSite, withTracks } from "../support/stacks";
 
 function raw(edit: (r: any) => void = () => undefined): RawConfig {

@@ -2,7 +2,7 @@
 // and the allowed values.
 
 import assert from "node:assert/strict";
-import { ConfigError, validateConfig, type RawConfig } from "../../lib/config";
+import { ConfigError, validateConfig, type RawConfig } from "../../lib/config/config";
 import { loadStack } from "../support/stacks";
 import { PINNED_ENV } from "../release/fixtures";
 

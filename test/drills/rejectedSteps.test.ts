@@ -4,15 +4,15 @@
 // the live listener serving blue without a failed request.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import type { ReleaseConfig } from "../../lib/config";
-import { startDrillNginx, type DrillNginx } from "../../bench/drill/nginx";
-import { DrillServer, MIGRATION_ENV } from "../../bench/drill/server";
-import { phaseFigures, withSendTimes } from "../../bench/drill/stats";
-import { colorBody, colorContainersForSuite, waitForColor } from "../support/colorContainers";
-import { docker } from "../support/docker";
-import { freePort, httpGet } from "../support/http";
-import { startLoad, type LoadRun } from "../support/load";
-import { run, sleep } from "../support/run";
+import type { ReleaseConfig } from "../../lib/config/config";
+import { startDrillNginx, type DrillNginx } from "../../harness/drillNginx";
+import { DrillServer, MIGRATION_ENV } from "../../harness/drillServer";
+import { phaseFigures, withSendTimes } from "../../harness/stats";
+import { colorBody, colorContainersForSuite, waitForColor } from "../../harness/colorContainers";
+import { docker } from "../../harness/docker";
+import { freePort, httpGet } from "../../harness/http";
+import { startLoad, type LoadRun } from "../../harness/load";
+import { run, sleep } from "../../harness/run";
 
 const BLUE: ReleaseConfig = { tags: { blue: "v1", green: "v2" }, live: "blue", passive: "green", canary: 0 };
 const GREEN: ReleaseConfig = { tags: { blue: "v1", green: "v2" }, live: "green", passive: "green", canary: 0 };

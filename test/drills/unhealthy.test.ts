@@ -5,15 +5,15 @@
 // Real nginx (the program's rendered files, published by its scripts) and real containers.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import type { ReleaseConfig } from "../../lib/config";
-import { transition } from "../../lib/releaseTransitions";
-import { startDrillNginx, type DrillNginx } from "../../bench/drill/nginx";
-import { DrillServer } from "../../bench/drill/server";
-import { phaseFigures, withSendTimes } from "../../bench/drill/stats";
-import { colorBody, colorContainersForSuite, replaceColorContainer, type Health } from "../support/colorContainers";
-import { freePort, httpGet } from "../support/http";
-import { startLoad } from "../support/load";
-import { sleep } from "../support/run";
+import type { ReleaseConfig } from "../../lib/config/config";
+import { transition } from "../../lib/release/releaseTransitions";
+import { startDrillNginx, type DrillNginx } from "../../harness/drillNginx";
+import { DrillServer } from "../../harness/drillServer";
+import { phaseFigures, withSendTimes } from "../../harness/stats";
+import { colorBody, colorContainersForSuite, replaceColorContainer, type Health } from "../../harness/colorContainers";
+import { freePort, httpGet } from "../../harness/http";
+import { startLoad } from "../../harness/load";
+import { sleep } from "../../harness/run";
 
 const HEALTH_TIMEOUT_SECONDS = 2;
 /** The deploy-time re-check: the program gives it 30 s; 1 s is enough to show it fails. */

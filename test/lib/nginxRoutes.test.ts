@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatPercent, renderLiveRoute, renderPassiveRoute } from "../../lib/nginxRoutes";
+import { formatPercent, renderLiveRoute, renderPassiveRoute } from "../../lib/nginx/nginxRoutes";
 
 const HEADER = "# Managed by Pulumi (project portal). Edits are overwritten by the next switch.\n";
 

@@ -1,13 +1,13 @@
-// The switching modes are one table (lib/routeModes.ts): validation takes its names, an
+// The switching modes are one table (lib/nginx/routeModes.ts): validation takes its names, an
 // unknown name is an error rather than a silent fallback, and each mode answers for its own
 // files, router, edge listener and preview reading.
 
 import assert from "node:assert/strict";
-import { ConfigError, validateConfig } from "../../lib/config";
-import { DEFAULT_ROUTE_MODE } from "../../lib/configRules";
-import { ROUTE_MODES, ROUTE_MODE_NAMES, routeMode, type RouteModeName } from "../../lib/routeModes";
-import { liveRoute, passiveRoute } from "../../lib/rollout";
-import { tracksOf } from "../../lib/tracks";
+import { ConfigError, validateConfig } from "../../lib/config/config";
+import { DEFAULT_ROUTE_MODE } from "../../lib/config/configRules";
+import { ROUTE_MODES, ROUTE_MODE_NAMES, routeMode, type RouteModeName } from "../../lib/nginx/routeModes";
+import { liveRoute, passiveRoute } from "../../lib/model/rollout";
+import { tracksOf } from "../../lib/model/tracks";
 import { loadStack } from "../support/stacks";
 
 function production(mode?: string): Record<string, unknown> {

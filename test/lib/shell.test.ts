@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { ShellCommand, quote } from "../../lib/shell";
+import { ShellCommand, quote } from "../../lib/server/shell";
 
 describe("shell quoting", () => {
     it("keeps plain words readable and single-quotes the rest", () => {

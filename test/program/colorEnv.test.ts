@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { evaluate, type Evaluation, type StackConfig } from "../../offline/evaluate";
-import { plain } from "../support/declaredRun";
+import { plain } from "../../harness/declaredRun";
 import { appSecrets, steadyBlue, withRelease } from "../support/stacks";
 
 const LIVE_TAG = "2020.08.06-1";

@@ -10,8 +10,8 @@ import * as path from "node:path";
 import Ajv2019, { type ValidateFunction } from "ajv/dist/2019";
 import { parse } from "yaml";
 import { evaluate, type DeclaredResource, type Evaluation, type StackConfig } from "../../offline/evaluate";
-import { plain } from "../support/declaredRun";
-import { makeTempDir, removeTempDir, run } from "../support/run";
+import { plain } from "../../harness/declaredRun";
+import { makeTempDir, removeTempDir, run } from "../../harness/run";
 import { appSecrets, productionWithSite, steadyBlue, withTracks } from "../support/stacks";
 
 const SECRET = "s3cret-compose-value";

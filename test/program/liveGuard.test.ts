@@ -1,4 +1,4 @@
-// The live guard (lib/liveGuard.ts, run by program.ts before any resource): the last deployed
+// The live guard (lib/model/liveGuard.ts, run by program.ts before any resource): the last deployed
 // state comes from the stack's own `deployed` output through a StackReference, served here by
 // the mocks (offline/evaluate.ts). The engine alone would allow each refused case below:
 // pulumi@v3.248.0 pkg/resource/deploy/step_generator.go refuses a replace only when the
@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { evaluate, type StackConfig } from "../../offline/evaluate";
-import type { DeployedState } from "../../lib/liveGuard";
+import type { DeployedState } from "../../lib/model/liveGuard";
 import { PY3_TRACK, appSecrets, loadStack, productionWithSite, steadyBlue, withRelease, withTrackRelease, withTracks } from "../support/stacks";
 
 const NEW_TAG = "2020.08.09-1";

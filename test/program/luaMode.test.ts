@@ -3,7 +3,7 @@
 // that set their variables with set_by_lua, and the route switches through switch-lua.sh.
 
 import assert from "node:assert/strict";
-import { routerScriptSha256 } from "../../lib/routeModes";
+import { routerScriptSha256 } from "../../lib/nginx/routeModes";
 import { evaluate, mockRandomHex, type Evaluation } from "../../offline/evaluate";
 import { steadyBlue, withMode, withRelease } from "../support/stacks";
 import { step, SWITCH } from "../support/stepInputs";

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { evaluate, type DeclaredResource, type Evaluation } from "../../offline/evaluate";
-import { ConfigError, validateConfig } from "../../lib/config";
+import { ConfigError, validateConfig } from "../../lib/config/config";
 import { loadStack, productionWithSite, steadyBlue, withRelease, withTracks, REPO } from "../support/stacks";
 
 const SECRETS = { "portal:slackWebhook": "https://hooks.slack.example/T000/B000/XXXX" };

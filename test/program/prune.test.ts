@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { evaluate, type DeclaredResource, type Evaluation } from "../../offline/evaluate";
 import { diff } from "../../offline/diff";
-import { ConfigError, validateConfig } from "../../lib/config";
+import { ConfigError, validateConfig } from "../../lib/config/config";
 import { productionWithSite, steadyBlue, withRelease, withTracks } from "../support/stacks";
 
 function byName(e: Evaluation, name: string): DeclaredResource {

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import { parse, stringify } from "yaml";
 import { evaluate, type Evaluation } from "../../offline/evaluate";
 import { readStackFile } from "../../offline/plan";
-import type { DeployedState } from "../../lib/liveGuard";
+import type { DeployedState } from "../../lib/model/liveGuard";
 import { EDGE, PY3_TRACK } from "../support/stacks";
 import { STEADY, stackDir, type StackDir } from "./fixtures";
 

@@ -4,8 +4,8 @@
 
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { validateConfig } from "../../lib/config";
-import { portalStackConfig } from "../../lib/stackFileEdit";
+import { validateConfig } from "../../lib/config/config";
+import { portalStackConfig } from "../../lib/release/stackFileEdit";
 import { LIVE_TAG, STEADY, stackDirsForSuite, withLines } from "./fixtures";
 
 const CIPHER_1 = "v1:bm9uY2Ux:Y2lwaGVyIG9uZQ==";

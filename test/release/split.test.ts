@@ -3,8 +3,8 @@
 // the edge route, `status` shows the split, and every refusal leaves the file as it was.
 
 import assert from "node:assert/strict";
-import { validateConfig } from "../../lib/config";
-import { portalRawConfig } from "../../lib/stackFileEdit";
+import { validateConfig } from "../../lib/config/config";
+import { portalRawConfig } from "../../lib/release/stackFileEdit";
 import { diff } from "../../offline/diff";
 import { evaluate } from "../../offline/evaluate";
 import { readStackFile } from "../../offline/plan";

@@ -3,8 +3,8 @@
 // one the program would see.
 
 import assert from "node:assert/strict";
-import type { ReleaseChange } from "../../lib/releaseTransitions";
-import { StackFileError, applyReleaseChanges, portalRawConfig } from "../../lib/stackFileEdit";
+import type { ReleaseChange } from "../../lib/release/releaseTransitions";
+import { StackFileError, applyReleaseChanges, portalRawConfig } from "../../lib/release/stackFileEdit";
 import { PINNED_ENV, PRODUCTION, STEADY, releaseBlock, withLines } from "./fixtures";
 
 const change = (path: string[], before: string | number | undefined, after: string | number): ReleaseChange => ({ path, before, after });

@@ -2,7 +2,7 @@
 // and the refusals (with their reasons).
 
 import assert from "node:assert/strict";
-import type { ReleaseConfig } from "../../lib/config";
+import type { ReleaseConfig } from "../../lib/config/config";
 import {
     argumentProblem,
     describeLegalVerbs,
@@ -15,8 +15,8 @@ import {
     splitTransition,
     transition,
     type Transition,
-} from "../../lib/releaseTransitions";
-import type { EdgeConfig } from "../../lib/config";
+} from "../../lib/release/releaseTransitions";
+import type { EdgeConfig } from "../../lib/config/config";
 
 /** Steady on blue with no record of a deploy (e.g. a stack file written by hand). */
 const steady: ReleaseConfig = { tags: { blue: "1.0", green: "0.9" }, live: "blue", passive: "blue", canary: 0 };

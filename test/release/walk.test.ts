@@ -3,8 +3,8 @@
 // stage with the intended routes. planStack runs one at a time (global mock runtime).
 
 import assert from "node:assert/strict";
-import { validateConfig } from "../../lib/config";
-import { portalRawConfig } from "../../lib/stackFileEdit";
+import { validateConfig } from "../../lib/config/config";
+import { portalRawConfig } from "../../lib/release/stackFileEdit";
 import { planStack, readStackFile, type Plan } from "../../offline/plan";
 import { LIVE_TAG, NEW_TAG, PINNED_ENV, STEADY, stackDir, type StackDir } from "./fixtures";
 

@@ -5,7 +5,7 @@
 // answer the passive color only, whatever the live canary.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { binomialBound, startLoad, summarize } from "../support/load";
+import { binomialBound, startLoad, summarize } from "../../harness/load";
 import { MODES, crashes, get, inLanes, live, passive, routingForSuite } from "./fixture";
 
 interface ShareCase {

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import { binomialBound, startLoad, summarize, switchUnderLoad, windowShares } from "../support/load";
+import { binomialBound, startLoad, summarize, switchUnderLoad, windowShares } from "../../harness/load";
 import { COOKIE, MODES, crashes, get, inLanes, predictedCanary, type Mode } from "./fixture";
 import { MAIN, PY3, SERVER_HOSTS, startEdge, type EdgeSetup } from "./tracks-fixture";
 

@@ -17,20 +17,20 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
-import type { AppConfig, Color, PortalConfig, SplitMode } from "../../lib/config";
-import { LIVE_FILE, PASSIVE_FILE, SITE_FILE, UPSTREAMS_FILE, renderLiveRoute, renderPassiveRoute, renderSite, renderUpstreams } from "../../lib/nginxRoutes";
-import { liveRoute, passiveRoute, type LiveRoute, type PassiveRoute } from "../../lib/rollout";
-import { LIVE_STATE_FILE, PASSIVE_STATE_FILE, ROUTER_FILE, renderLiveState, renderPassiveState, renderRouterConf } from "../../lib/stateRoutes";
-import { controlSocket, renderLuaRouterConf } from "../../lib/luaRoutes";
-import { startColorBackends, type ColorBackend } from "../support/backends";
-import { freePort } from "../support/http";
-import { startNginx, type NginxInstance } from "../support/nginx";
-import * as cmd from "../../lib/commands";
-import { ROUTE_MODE_NAMES, type RouteModeName } from "../../lib/routeModes";
-import { REPO_ROOT, SCRIPTS_DIR, describeResult, run, runScript } from "../support/run";
+import type { AppConfig, Color, PortalConfig, SplitMode } from "../../lib/config/config";
+import { LIVE_FILE, PASSIVE_FILE, SITE_FILE, UPSTREAMS_FILE, renderLiveRoute, renderPassiveRoute, renderSite, renderUpstreams } from "../../lib/nginx/nginxRoutes";
+import { liveRoute, passiveRoute, type LiveRoute, type PassiveRoute } from "../../lib/model/rollout";
+import { LIVE_STATE_FILE, PASSIVE_STATE_FILE, ROUTER_FILE, renderLiveState, renderPassiveState, renderRouterConf } from "../../lib/nginx/stateRoutes";
+import { controlSocket, renderLuaRouterConf } from "../../lib/nginx/luaRoutes";
+import { startColorBackends, type ColorBackend } from "../../harness/backends";
+import { freePort } from "../../harness/http";
+import { startNginx, type NginxInstance } from "../../harness/nginx";
+import * as cmd from "../../lib/server/commands";
+import { ROUTE_MODE_NAMES, type RouteModeName } from "../../lib/nginx/routeModes";
+import { REPO_ROOT, SCRIPTS_DIR, describeResult, run, runScript } from "../../harness/run";
 
 export type Mode = RouteModeName;
-/** Every switching mode the program has (lib/routeModes.ts): a new one runs every routing test. */
+/** Every switching mode the program has (lib/nginx/routeModes.ts): a new one runs every routing test. */
 export const MODES: readonly Mode[] = ROUTE_MODE_NAMES;
 
 export const COOKIE = "portal_client";
@@ -58,7 +58,7 @@ function releaseConfig(live: Color, passive: Color, canary: number, mode: SplitM
     } as unknown as PortalConfig;
 }
 
-/** The live route of a release: `live` with `canary` percent to `passive` (0: no canary), as lib/rollout.ts derives it. */
+/** The live route of a release: `live` with `canary` percent to `passive` (0: no canary), as lib/model/rollout.ts derives it. */
 export function live(color: Color, canary = 0, mode: SplitMode = "request", passive: Color = color === "blue" ? "green" : "blue"): LiveRoute {
     return liveRoute(releaseConfig(color, passive, canary, mode));
 }

@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LIVE_FILE, PASSIVE_FILE, SITE_FILE, UPSTREAMS_FILE, renderLiveRoute, renderPassiveRoute, renderSite, renderUpstreams } from "../../lib/nginxRoutes";
-import { startColorBackends, type ColorBackend } from "../support/backends";
-import { freePort } from "../support/http";
-import { startNginx, type NginxInstance } from "../support/nginx";
-import { describeResult, makeTempDir, removeTempDir, run, runScript } from "../support/run";
+import { LIVE_FILE, PASSIVE_FILE, SITE_FILE, UPSTREAMS_FILE, renderLiveRoute, renderPassiveRoute, renderSite, renderUpstreams } from "../../lib/nginx/nginxRoutes";
+import { startColorBackends, type ColorBackend } from "../../harness/backends";
+import { freePort } from "../../harness/http";
+import { startNginx, type NginxInstance } from "../../harness/nginx";
+import { describeResult, makeTempDir, removeTempDir, run, runScript } from "../../harness/run";
 import { appConfig, get, live, passive, switchRoute } from "./fixture";
 
 const initRoutes = (dir: string) => runScript("init-routes.sh", [dir], { timeoutMs: 15_000 });

@@ -7,10 +7,10 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startColorBackends, type ColorBackend } from "../support/backends";
-import { describeResult } from "../support/run";
+import { startColorBackends, type ColorBackend } from "../../harness/backends";
+import { describeResult } from "../../harness/run";
 import { get, live, passive, startRouting, switchRoute, type RoutingSetup } from "./fixture";
-import { renderLiveRoute, renderPassiveRoute } from "../../lib/nginxRoutes";
+import { renderLiveRoute, renderPassiveRoute } from "../../lib/nginx/nginxRoutes";
 
 describe("routing: a switch killed before its reload is never applied by the next one (real nginx, reload mode)", function () {
     this.timeout(60_000);

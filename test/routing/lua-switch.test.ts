@@ -8,10 +8,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { controlSocket } from "../../lib/luaRoutes";
-import { renderLiveState } from "../../lib/stateRoutes";
-import { startColorBackends, type ColorBackend } from "../support/backends";
-import { describeResult, makeTempDir, removeTempDir, runScript } from "../support/run";
+import { controlSocket } from "../../lib/nginx/luaRoutes";
+import { renderLiveState } from "../../lib/nginx/stateRoutes";
+import { startColorBackends, type ColorBackend } from "../../harness/backends";
+import { describeResult, makeTempDir, removeTempDir, runScript } from "../../harness/run";
 import { get, live, startRouting, type RoutingSetup } from "./fixture";
 
 const SWITCHES = 20;

@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LIVE_STATE_FILE, PASSIVE_STATE_FILE, ROUTER_FILE, renderLiveState, renderPassiveState } from "../../lib/stateRoutes";
-import { SITE_FILE, UPSTREAMS_FILE } from "../../lib/nginxRoutes";
-import { startColorBackend, startColorBackends, type ColorBackend } from "../support/backends";
-import { describeResult, runScript } from "../support/run";
+import { LIVE_STATE_FILE, PASSIVE_STATE_FILE, ROUTER_FILE, renderLiveState, renderPassiveState } from "../../lib/nginx/stateRoutes";
+import { SITE_FILE, UPSTREAMS_FILE } from "../../lib/nginx/nginxRoutes";
+import { startColorBackend, startColorBackends, type ColorBackend } from "../../harness/backends";
+import { describeResult, runScript } from "../../harness/run";
 import { COOKIE, crashes, get, inLanes, live, passive, startRouting, switchState, type RoutingSetup } from "./fixture";
 
 const ALL_FILES = [LIVE_STATE_FILE, PASSIVE_STATE_FILE, ROUTER_FILE, SITE_FILE, UPSTREAMS_FILE].sort();

@@ -6,8 +6,8 @@
 // also predicted from the salted key independently of nginx.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { withSalt } from "../../lib/rollout";
-import { binomialBound } from "../support/load";
+import { withSalt } from "../../lib/model/rollout";
+import { binomialBound } from "../../harness/load";
 import { COOKIE, MODES, crashes, get, inLanes, live, predictedCanary, routingForSuite } from "./fixture";
 
 const CLIENTS = 1000;

@@ -5,7 +5,7 @@
 // mode), so a wrong key (another cookie, the whole Cookie header, a constant) is caught.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { binomialBound } from "../support/load";
+import { binomialBound } from "../../harness/load";
 import { COOKIE, MODES, crashes, firstCanaryPercent, get, inLanes, live, predictedCanary, routingForSuite } from "./fixture";
 
 const CLIENTS = 200;

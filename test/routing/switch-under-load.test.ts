@@ -10,7 +10,7 @@
 // and nginx is never reloaded.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { binomialBound, startLoad, summarize, switchUnderLoad, windowShares } from "../support/load";
+import { binomialBound, startLoad, summarize, switchUnderLoad, windowShares } from "../../harness/load";
 import { MODES, crashes, live, routingForSuite, type Mode } from "./fixture";
 
 const SEQUENCE = [5, 50, 0, 5, 50, 0];

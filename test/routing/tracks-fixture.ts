@@ -19,16 +19,16 @@
 // addresses, as on real servers), so renderEdgeUpstreams' `server <host>:<port>` lines are
 // the real ones and the edge upstream really spreads over two servers.
 import assert from "node:assert/strict";
-import * as cmd from "../../lib/commands";
-import { validateConfig, type PortalConfig, type RawConfig, type SplitMode } from "../../lib/config";
-import { EDGE, EDGE_SCOPE, edgeRoute, renderEdgeSite, renderEdgeUpstreams } from "../../lib/edgeRoutes";
-import { publishStaticFile, routeMode, type RouteFile } from "../../lib/routeModes";
-import type { ShellCommand } from "../../lib/shell";
-import { tracksOf, type Track } from "../../lib/tracks";
-import { startColorBackend, type ColorBackend } from "../support/backends";
-import { freePort } from "../support/http";
-import { startNginx, type NginxInstance } from "../support/nginx";
-import { REPO_ROOT, describeResult, run, type RunResult } from "../support/run";
+import * as cmd from "../../lib/server/commands";
+import { validateConfig, type PortalConfig, type RawConfig, type SplitMode } from "../../lib/config/config";
+import { EDGE, EDGE_SCOPE, edgeRoute, renderEdgeSite, renderEdgeUpstreams } from "../../lib/nginx/edgeRoutes";
+import { publishStaticFile, routeMode, type RouteFile } from "../../lib/nginx/routeModes";
+import type { ShellCommand } from "../../lib/server/shell";
+import { tracksOf, type Track } from "../../lib/model/tracks";
+import { startColorBackend, type ColorBackend } from "../../harness/backends";
+import { freePort } from "../../harness/http";
+import { startNginx, type NginxInstance } from "../../harness/nginx";
+import { REPO_ROOT, describeResult, run, type RunResult } from "../../harness/run";
 import { productionWithSite, withTracks } from "../support/stacks";
 import { COOKIE, type Mode } from "./fixture";
 
@@ -79,7 +79,7 @@ export interface TrackBackend extends ColorBackend {
     track: string;
 }
 
-/** Answers "<track> <host>": the first word is the track (test/support/load.ts calls it the color), then the server. */
+/** Answers "<track> <host>": the first word is the track (harness/load.ts calls it the color), then the server. */
 async function listen(track: string, host: string, port: number): Promise<TrackBackend> {
     return { track, ...(await startColorBackend(track, host, { host, port })) };
 }

@@ -11,15 +11,15 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { validateConfig, type PortalConfig } from "../../lib/config";
-import { UPSTREAMS_FILE } from "../../lib/nginxRoutes";
-import { liveRoute, passiveRoute, type LiveRoute } from "../../lib/rollout";
-import { routeMode, type RouteFile } from "../../lib/routeModes";
-import { tracksOf, type Track } from "../../lib/tracks";
-import { startColorBackend, type ColorBackend } from "../support/backends";
-import { freePort } from "../support/http";
-import { startNginx, type NginxInstance } from "../support/nginx";
-import { REPO_ROOT, describeResult } from "../support/run";
+import { validateConfig, type PortalConfig } from "../../lib/config/config";
+import { UPSTREAMS_FILE } from "../../lib/nginx/nginxRoutes";
+import { liveRoute, passiveRoute, type LiveRoute } from "../../lib/model/rollout";
+import { routeMode, type RouteFile } from "../../lib/nginx/routeModes";
+import { tracksOf, type Track } from "../../lib/model/tracks";
+import { startColorBackend, type ColorBackend } from "../../harness/backends";
+import { freePort } from "../../harness/http";
+import { startNginx, type NginxInstance } from "../../harness/nginx";
+import { REPO_ROOT, describeResult } from "../../harness/run";
 import { COOKIE, MODES, crashes, get, inLanes } from "./fixture";
 import { PY3, attach, baseRaw, initRoutes, publishRoute, publishStatic, runCommand } from "./tracks-fixture";
 

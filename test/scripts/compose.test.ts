@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describeResult, makeTempDir, removeTempDir, runScript } from "../support/run";
+import { describeResult, makeTempDir, removeTempDir, runScript } from "../../harness/run";
 
 const composeV1 = "services:\n  blue:\n    image: portal:1\n";
 const composeV2 = "services:\n  green:\n    image: portal:2\n    environment:\n      A: \"$${X}\"\n";

@@ -8,10 +8,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { errorHooksAvailable, failureCallback, withErrorHook } from "../../components/notice";
-import { failureNotice, SCRIPT_NAMES } from "../../lib/rollout";
+import { failureNotice, SCRIPT_NAMES } from "../../lib/model/rollout";
 import { evaluate } from "../../offline/evaluate";
-import { startServer, type TestServer } from "../support/http";
-import { envWithoutProxy, SCRIPTS_DIR } from "../support/run";
+import { startServer, type TestServer } from "../../harness/http";
+import { envWithoutProxy, SCRIPTS_DIR } from "../../harness/run";
 import { steadyBlue } from "../support/stacks";
 
 const HOSTS = ["web1", "web2", "web3", "lb1"];

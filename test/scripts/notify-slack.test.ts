@@ -1,8 +1,8 @@
 // notify-slack.sh against a local webhook server on 127.0.0.1.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { startServer, type TestServer } from "../support/http";
-import { describeResult, envWithoutProxy, runScript } from "../support/run";
+import { startServer, type TestServer } from "../../harness/http";
+import { describeResult, envWithoutProxy, runScript } from "../../harness/run";
 
 const SECRET = "T000/B000/xoxSeCrEtToKeN42";
 

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { docker, ensureTestImage, TEST_IMAGE } from "../support/docker";
-import { describeResult, makeTempDir, removeTempDir, runScript } from "../support/run";
+import { docker, ensureTestImage, TEST_IMAGE } from "../../harness/docker";
+import { describeResult, makeTempDir, removeTempDir, runScript } from "../../harness/run";
 
 const REPO = `portal-prune${process.pid}`;
 const OTHER = `portal-prune-other${process.pid}`;

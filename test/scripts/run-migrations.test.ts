@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { docker, ensureTestImage, TEST_IMAGE } from "../support/docker";
-import { describeResult, makeTempDir, removeTempDir, runScript, sleep } from "../support/run";
+import { docker, ensureTestImage, TEST_IMAGE } from "../../harness/docker";
+import { describeResult, makeTempDir, removeTempDir, runScript, sleep } from "../../harness/run";
 
 describe("scripts/run-migrations.sh (real docker)", function () {
   this.timeout(60_000);

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import { evaluate, type Evaluation } from "../../offline/evaluate";
-import { startServer, type TestServer } from "../support/http";
-import { describeResult, envWithoutProxy, REPO_ROOT, run } from "../support/run";
+import { startServer, type TestServer } from "../../harness/http";
+import { describeResult, envWithoutProxy, REPO_ROOT, run } from "../../harness/run";
 import { steadyBlue, withRelease, type ReleaseEdit } from "../support/stacks";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";

@@ -1,4 +1,4 @@
-// The route-state format has one renderer (lib/stateRoutes.ts), one grammar and one parser:
+// The route-state format has one renderer (lib/nginx/stateRoutes.ts), one grammar and one parser:
 // switch-state.sh assembles its check from the same three parts as STATE_GRAMMAR (compared
 // here as text, evaluated by bash), every shape the renderers produce is in it, and both
 // the script and parseRouteState refuse what is not.
@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { STATE_GRAMMAR, parseRouteState, renderLiveState, renderPassiveState } from "../../lib/stateRoutes";
-import { makeTempDir, removeTempDir, run, runScript, SCRIPTS_DIR } from "../support/run";
+import { STATE_GRAMMAR, parseRouteState, renderLiveState, renderPassiveState } from "../../lib/nginx/stateRoutes";
+import { makeTempDir, removeTempDir, run, runScript, SCRIPTS_DIR } from "../../harness/run";
 
 /** The script's own `name=`, `canary=` and `grammar=` lines, evaluated by bash. */
 async function scriptGrammar(): Promise<string> {

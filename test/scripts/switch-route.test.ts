@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as net from "node:net";
-import { freePort, httpGet, startTextServer, type TestServer } from "../support/http";
-import { startNginx, type NginxInstance } from "../support/nginx";
-import * as cmd from "../../lib/commands";
-import { REPO_ROOT, describeResult, run, runScript, sleep } from "../support/run";
+import { freePort, httpGet, startTextServer, type TestServer } from "../../harness/http";
+import { startNginx, type NginxInstance } from "../../harness/nginx";
+import * as cmd from "../../lib/server/commands";
+import { REPO_ROOT, describeResult, run, runScript, sleep } from "../../harness/run";
 
 const liveMap = (upstream: string) => `map $host $portal_live { default ${upstream}; }\n`;
 const passiveMap = (upstream: string) => `map $host $portal_passive { default ${upstream}; }\n`;
@@ -23,7 +23,7 @@ describe("scripts/switch-route.sh (real nginx)", function () {
   let passive: string;
 
   const portalEntries = () => fs.readdirSync(nginx.portalDir).sort();
-  /** The argv switch-route.sh gets from the program (lib/commands.ts) for this nginx. */
+  /** The argv switch-route.sh gets from the program (lib/server/commands.ts) for this nginx. */
   const argsFor = (target: string, over: { test?: string; reload?: string; timeout?: number } = {}) => [
     target,
     over.test ?? nginx.testCmd,
@@ -34,7 +34,7 @@ describe("scripts/switch-route.sh (real nginx)", function () {
   ];
   const switchRoute = (target: string, content: string, reloadCmd = nginx.reloadCmd) =>
     runScript("switch-route.sh", argsFor(target, { reload: reloadCmd }), { input: content, timeoutMs: 60_000 });
-  /** The switch exactly as the program declares it (lib/commands.ts). */
+  /** The switch exactly as the program declares it (lib/server/commands.ts). */
   const switchAsProgram = (target: string, content: string) => {
     const { argv } = cmd.switchRoute(REPO_ROOT, target, nginx.control);
     return run(argv[0]!, argv.slice(1), { input: content, timeoutMs: 60_000 });

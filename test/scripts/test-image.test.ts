@@ -1,9 +1,9 @@
 // The local fixture image portal-test:busybox: built without a registry,
 // idempotent, and able to run `sh -c` and busybox httpd.
 import assert from "node:assert/strict";
-import { BUILD_SCRIPT, docker, ensureTestImage, TEST_IMAGE } from "../support/docker";
-import { freePort, httpGet } from "../support/http";
-import { describeResult, run, sleep } from "../support/run";
+import { BUILD_SCRIPT, docker, ensureTestImage, TEST_IMAGE } from "../../harness/docker";
+import { freePort, httpGet } from "../../harness/http";
+import { describeResult, run, sleep } from "../../harness/run";
 
 describe("test/fixtures/build-test-image.sh (portal-test:busybox)", function () {
   this.timeout(60_000);

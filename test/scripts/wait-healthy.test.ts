@@ -1,7 +1,7 @@
 // wait-healthy.sh against real node HTTP servers.
 import assert from "node:assert/strict";
-import { freePort, startServer, type TestServer } from "../support/http";
-import { describeResult, envWithoutProxy, runScript } from "../support/run";
+import { freePort, startServer, type TestServer } from "../../harness/http";
+import { describeResult, envWithoutProxy, runScript } from "../../harness/run";
 
 describe("scripts/wait-healthy.sh (real HTTP)", function () {
   this.timeout(20_000);

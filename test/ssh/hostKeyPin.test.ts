@@ -1,4 +1,4 @@
-// The docker provider's ssh transport with a pinned host key (lib/sshOptions.ts), on a real
+// The docker provider's ssh transport with a pinned host key (lib/server/sshOptions.ts), on a real
 // OpenSSH server on 127.0.0.1: the options the program gives the provider accept the
 // server's own key with no known_hosts entry, and refuse any other key. (The provider runs
 // `ssh <sshOpts> -- <host> docker system dial-stdio`: kreuzwerker/terraform-provider-docker@v4.2.0
@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { dockerSshOpts } from "../../lib/sshOptions";
-import { freePort } from "../support/http";
-import { makeTempDir, run } from "../support/run";
+import { dockerSshOpts } from "../../lib/server/sshOptions";
+import { freePort } from "../../harness/http";
+import { makeTempDir, run } from "../../harness/run";
 
 const SSHD = "/usr/sbin/sshd";
 

@@ -3,7 +3,7 @@
 // NOPASSWD sudo for the nginx test and reload commands only), a real nginx from a temp
 // prefix (njs, state mode) and the real Docker engine reached over ssh. The program is
 // evaluated with mocks for each stage; what it declares for the server is run over ssh
-// (test/support/declaredRun.ts) through fresh, prepare, deploy and rollback; the preflight
+// (harness/declaredRun.ts) through fresh, prepare, deploy and rollback; the preflight
 // is run on the server missing each prerequisite in turn.
 //
 // Needs root (useradd, sudoers, sshd) and Debian's openssh-server; skipped when not root.
@@ -12,12 +12,12 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { evaluate, type Evaluation, type StackConfig } from "../../offline/evaluate";
-import { docker, ensureTestImage, TEST_IMAGE } from "../support/docker";
-import { freePort, httpGet } from "../support/http";
-import { runNginx, type NginxProcess } from "../support/nginx";
-import { makeTempDir, removeTempDir, run, SCRIPTS_DIR, type RunResult } from "../support/run";
-import { plannedSteps, plain, runSteps, type StepRecord } from "../support/declaredRun";
-import { SSHD, startSshd, type SshServer } from "../support/sshd";
+import { docker, ensureTestImage, TEST_IMAGE } from "../../harness/docker";
+import { freePort, httpGet } from "../../harness/http";
+import { runNginx, type NginxProcess } from "../../harness/nginx";
+import { makeTempDir, removeTempDir, run, SCRIPTS_DIR, type RunResult } from "../../harness/run";
+import { plannedSteps, plain, runSteps, type StepRecord } from "../../harness/declaredRun";
+import { SSHD, startSshd, type SshServer } from "../../harness/sshd";
 
 const PID = process.pid;
 const USER = `deploy-t${PID}`;

@@ -2,7 +2,7 @@
 // command that installs it, instead of failing test by test.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import { NJS_MODULE } from "../support/nginx";
+import { NJS_MODULE } from "../../harness/nginx";
 
 interface Requirement {
     what: string;

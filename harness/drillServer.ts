@@ -1,22 +1,22 @@
 // One drill server driven exactly as the program drives a server: the commands come from
-// lib/commands.ts (same argv), the routing files from lib/routeModes.ts (same renderers,
-// same publish command per mode), the release walk from lib/releaseTransitions.ts. The
+// lib/server/commands.ts (same argv), the routing files from lib/nginx/routeModes.ts (same renderers,
+// same publish command per mode), the release walk from lib/release/releaseTransitions.ts. The
 // scripts are copied to <dir>/scripts as the program uploads them, and run from there.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as cmd from "../../lib/commands";
-import { tracksOf, type Track } from "../../lib/tracks";
-import { renderCompose } from "../../lib/compose";
-import { containerName } from "../../lib/containers";
-import { validateConfig, type Color, type NginxControl, type PortalConfig, type ReleaseConfig } from "../../lib/config";
-import { publishStaticFile, routeMode, type RouteModeName } from "../../lib/routeModes";
-import { liveRoute, passiveRoute } from "../../lib/rollout";
-import type { ShellCommand } from "../../lib/shell";
+import * as cmd from "../lib/server/commands";
+import { tracksOf, type Track } from "../lib/model/tracks";
+import { renderCompose } from "../lib/server/compose";
+import { containerName } from "../lib/model/containers";
+import { validateConfig, type Color, type NginxControl, type PortalConfig, type ReleaseConfig } from "../lib/config/config";
+import { publishStaticFile, routeMode, type RouteModeName } from "../lib/nginx/routeModes";
+import { liveRoute, passiveRoute } from "../lib/model/rollout";
+import type { ShellCommand } from "../lib/server/shell";
 import type { SwitchTimer } from "./switchTimer";
-import { HEALTH_PATH, APP_PORT } from "../../test/support/colorContainers";
-import { TEST_IMAGE } from "../../test/support/docker";
-import { envWithoutProxy, makeTempDir, removeTempDir, REPO_ROOT, run, SCRIPTS_DIR } from "../../test/support/run";
+import { HEALTH_PATH, APP_PORT } from "./colorContainers";
+import { TEST_IMAGE } from "./docker";
+import { envWithoutProxy, makeTempDir, removeTempDir, REPO_ROOT, run, SCRIPTS_DIR } from "./run";
 
 export interface StepResult {
     step: string;
@@ -103,7 +103,7 @@ export class DrillServer {
     }
 
     /**
-     * Runs one ShellCommand as the program would over ssh (argv as built by lib/commands.ts).
+     * Runs one ShellCommand as the program would over ssh (argv as built by lib/server/commands.ts).
      * `detached` starts it in its own process group (for drills that SIGKILL the group).
      */
     async exec(step: string, command: ShellCommand, input?: string, opts: { env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Promise<StepResult> {

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { NginxControl } from "../../lib/config";
+import type { NginxControl } from "../lib/config/config";
 import { addressInUse, freePort, httpGet } from "./http";
 import { makeTempDir, removeTempDir, sleep } from "./run";
 
@@ -44,6 +44,11 @@ export const NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so";
 export const LUA_MODULES = ["/usr/lib/nginx/modules/ndk_http_module.so", "/usr/lib/nginx/modules/ngx_http_lua_module.so"];
 
 /** load_module lines for a routing mode's router. */
+/** Every *_temp_path of the http block under `prefix`, so nginx writes nothing outside it. */
+export function tempPathLines(prefix: string): string[] {
+  return ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `  ${t}_temp_path ${path.join(prefix, `${t}_temp`)};`);
+}
+
 export function moduleLines(opts: { njs?: boolean; lua?: boolean }): string[] {
   return [...(opts.njs ? [`load_module ${NJS_MODULE};`] : []), ...(opts.lua ? LUA_MODULES.map((m) => `load_module ${m};`) : [])];
 }
@@ -70,11 +75,7 @@ export async function startNginx(opts: NginxOptions): Promise<NginxInstance> {
       "events { worker_connections 64; }",
       "http {",
       "  access_log off;",
-      `  client_body_temp_path ${p("client_body_temp")};`,
-      `  proxy_temp_path ${p("proxy_temp")};`,
-      `  fastcgi_temp_path ${p("fastcgi_temp")};`,
-      `  uwsgi_temp_path ${p("uwsgi_temp")};`,
-      `  scgi_temp_path ${p("scgi_temp")};`,
+      ...tempPathLines(prefix),
       `  include ${portalDir}/*.conf;`,
       "  server {",
       `    listen 127.0.0.1:${port};`,

@@ -4,11 +4,11 @@
 // why, in which stage, and which verbs are legal instead. No files, no Pulumi.
 
 import { isDeepStrictEqual } from "node:util";
-import { COLORS, type Color, type EdgeConfig, type LiveChange, type ReleaseConfig } from "./config";
-import { isMutableTag } from "./configRules";
-import { PERCENT, TAG_REFERENCE } from "./patterns";
-import { stageOf } from "./rollout";
-import { MAIN_TRACK, otherColorOf } from "./tracks";
+import { COLORS, type Color, type EdgeConfig, type LiveChange, type ReleaseConfig } from "../config/config";
+import { isMutableTag } from "../config/configRules";
+import { PERCENT, TAG_REFERENCE } from "../config/patterns";
+import { stageOf } from "../model/rollout";
+import { MAIN_TRACK, otherColorOf } from "../model/tracks";
 
 /** A track's two colors; the main track's are blue/green. */
 export type ColorPair = readonly [Color, Color];

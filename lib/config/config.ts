@@ -3,10 +3,10 @@
 // stack's config into a PortalConfig or throws a ConfigError naming every bad key.
 
 import { ConfigError, Problems } from "./configError";
-import type { RouteModeName } from "./routeModes";
+import type { RouteModeName } from "../nginx/routeModes";
 import * as rules from "./configRules";
 import { SECRET_KEYS, checkSecrets, type SecretStorage } from "./secretConfig";
-import { ROUTE_MODE_NAMES, routeMode } from "./routeModes";
+import { ROUTE_MODE_NAMES, routeMode } from "../nginx/routeModes";
 
 /** The main track's colors; other tracks name their own pair (e.g. red/black). */
 export const COLORS = ["blue", "green"] as const;

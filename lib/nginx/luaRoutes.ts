@@ -1,5 +1,5 @@
 // Renders the "lua" switching mode (libnginx-mod-http-lua, LuaJIT): the same routing-state
-// files as the state mode (lib/stateRoutes.ts, written by switch-state.sh), but nginx holds
+// files as the state mode (lib/nginx/stateRoutes.ts, written by switch-state.sh), but nginx holds
 // the routes in a shared dictionary and re-reads a file only when switch-lua.sh asks it to
 // over a control socket. The per-request cost is one dictionary lookup (no file read, no
 // JSON parse, no njs VM): see the README's measurements.

@@ -4,7 +4,7 @@
 // always had (portal_blue, $portal_live, live.conf, web1-route-live), so adding a track
 // changes nothing of it. Every other name is derived from the track's name.
 
-import { COLORS, type Color, type NginxSiteConfig, type PortalConfig, type ReleaseConfig } from "./config";
+import { COLORS, type Color, type NginxSiteConfig, type PortalConfig, type ReleaseConfig } from "../config/config";
 
 export const MAIN_TRACK = "main";
 

@@ -2,8 +2,8 @@
 // This is the single place that decides stages, which containers exist, which are
 // protected, where each upstream points and what each notification says.
 
-import type { Color, PortalConfig, ReleaseConfig, ServerConfig, SplitMode } from "./config";
-import { isMutableTag } from "./configRules";
+import type { Color, PortalConfig, ReleaseConfig, ServerConfig, SplitMode } from "../config/config";
+import { isMutableTag } from "../config/configRules";
 import { tracksOf, type Track } from "./tracks";
 
 /** The main track of a config (the default of every per-track function below). */

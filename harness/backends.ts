@@ -1,6 +1,6 @@
 // Two tiny "color" backends on 127.0.0.1 for the routing tests: each answers every
 // request with "<color> <version>\n" (the body's first word is the color, as
-// test/support/load.ts expects) and only counts requests (no per-request records, so
+// harness/load.ts expects) and only counts requests (no per-request records, so
 // tens of thousands of requests cost nothing).
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";

@@ -2,14 +2,14 @@
 // shaped like a server's (Debian's defaults: worker_processes auto, 768 connections per
 // worker) that includes every *.conf of the portal conf dir, which starts empty: the
 // program's own scripts then write the routing files into it. A status listener on a free
-// 127.0.0.1 port tells when nginx is up. (test/support/nginx.ts runs one worker with 64
+// 127.0.0.1 port tells when nginx is up. (harness/nginx.ts runs one worker with 64
 // connections, too few for 32 concurrent clients plus their upstream connections.)
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { NginxControl } from "../../lib/config";
-import { moduleLines, startOnFreePort } from "../../test/support/nginx";
-import { makeTempDir, sleep } from "../../test/support/run";
+import type { NginxControl } from "../lib/config/config";
+import { moduleLines, startOnFreePort, tempPathLines } from "./nginx";
+import { makeTempDir, sleep } from "./run";
 
 export interface DrillNginx {
     prefix: string;
@@ -61,11 +61,7 @@ export async function startDrillNginx(opts: DrillNginxOptions): Promise<DrillNgi
             "  access_log off;",
             "  sendfile on;",
             "  tcp_nopush on;",
-            `  client_body_temp_path ${p("client_body_temp")};`,
-            `  proxy_temp_path ${p("proxy_temp")};`,
-            `  fastcgi_temp_path ${p("fastcgi_temp")};`,
-            `  uwsgi_temp_path ${p("uwsgi_temp")};`,
-            `  scgi_temp_path ${p("scgi_temp")};`,
+            ...tempPathLines(prefix),
             `  include ${confDir}/*.conf;`,
             `  server { listen 127.0.0.1:${statusPort}; location / { return 204; } }`,
             "}",

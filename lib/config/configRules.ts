@@ -20,9 +20,9 @@ import type {
     WorkerConfig,
 } from "./config";
 import type { Problems } from "./configError";
-import { DEFAULT_KEEPALIVE } from "./nginxRoutes";
+import { DEFAULT_KEEPALIVE } from "../nginx/nginxRoutes";
 import * as pattern from "./patterns";
-import { ROUTE_MODE_NAMES } from "./routeModes";
+import { ROUTE_MODE_NAMES } from "../nginx/routeModes";
 
 /** The default switching mode (the first of ROUTE_MODE_NAMES): see the README's measurements for why. */
 export const DEFAULT_ROUTE_MODE = "state";

@@ -5,10 +5,10 @@
 // from the .env file that the deploy step writes (PORTAL_LIVE_TAG).
 
 import { stringify } from "yaml";
-import type { PortalConfig, ServerConfig } from "./config";
-import { colorContainer, composeService, envFile, workerContainer } from "./containers";
-import { colorRepository, colorRuns, imageRef } from "./rollout";
-import { composeProject, tracksOf, type Track } from "./tracks";
+import type { PortalConfig, ServerConfig } from "../config/config";
+import { colorContainer, composeService, envFile, workerContainer } from "../model/containers";
+import { colorRepository, colorRuns, imageRef } from "../model/rollout";
+import { composeProject, tracksOf, type Track } from "../model/tracks";
 
 /**
  * The track's compose file on a server (workers belong to the main track only). Each

@@ -4,7 +4,7 @@
 // (small JSON files) on every request, so a switch is an atomic rename of one state file:
 // no reload, no worker restart, no reset keep-alive connection.
 
-import type { CanarySplit, LiveRoute, PassiveRoute } from "./rollout";
+import type { CanarySplit, LiveRoute, PassiveRoute } from "../model/rollout";
 import { MAIN_PREFIX, upstreamName } from "./nginxRoutes";
 
 export const ROUTER_FILE = "router.conf";

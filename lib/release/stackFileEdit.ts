@@ -7,9 +7,9 @@
 
 import { isDeepStrictEqual } from "node:util";
 import { isMap, isNode, isScalar, parseDocument, type Document, type Scalar, type YAMLMap } from "yaml";
-import type { RawConfig } from "./config";
-import { readRawConfig } from "./rawConfig";
-import { stackValues, type SecretStorage, type StackValues } from "./secretConfig";
+import type { RawConfig } from "../config/config";
+import { readRawConfig } from "../config/rawConfig";
+import { stackValues, type SecretStorage, type StackValues } from "../config/secretConfig";
 import type { ChangeValue, ReleaseChange } from "./releaseTransitions";
 
 /** Where a release block sits below `config:`: `["portal:release"]` or `["portal:tracks", i, "release"]`. */

@@ -2,8 +2,8 @@
 // ShellCommand, so tests compare argv lists and the program renders the same data to text.
 // Secrets never go into a command: they travel on stdin or in the environment.
 
-import type { Color, NginxControl } from "./config";
-import type { RouteModeName } from "./routeModes";
+import type { Color, NginxControl } from "../config/config";
+import type { RouteModeName } from "../nginx/routeModes";
 import { ShellCommand } from "./shell";
 
 /** Where the server-side scripts live on a target, e.g. /srv/portal/scripts. */

@@ -1,10 +1,10 @@
 // The app's long-running containers, described once: a color's and a worker's. The
 // components declare each as a docker.Container from this spec (components/colorDeployment.ts,
 // components/workers.ts), the release compose file renders the same spec as a service
-// (lib/compose.ts), and the live guard fingerprints it (lib/liveGuard.ts), so the three
+// (lib/server/compose.ts), and the live guard fingerprints it (lib/model/liveGuard.ts), so the three
 // cannot disagree on name, image, restart, network, ports, labels or command.
 
-import type { PortalConfig } from "./config";
+import type { PortalConfig } from "../config/config";
 import { colorRepository, imageRef, type ColorRun } from "./rollout";
 import { composeProject, type Track } from "./tracks";
 

@@ -11,7 +11,7 @@
 // in the same `up`, with no ordering against the live switch: users hit a deleted container.
 
 import { createHash } from "node:crypto";
-import type { Color, PortalConfig } from "./config";
+import type { Color, PortalConfig } from "../config/config";
 import { colorContainer, dockerLabels } from "./containers";
 import { colorRuns, type ColorRun } from "./rollout";
 import { tracksOf, type Track } from "./tracks";
@@ -24,7 +24,7 @@ export interface ColorContainerSpec {
     labels: { label: string; value: string }[];
 }
 
-/** The fingerprinted part of lib/containers.ts colorContainer, in the shape (and order) the states already deployed hold. */
+/** The fingerprinted part of lib/model/containers.ts colorContainer, in the shape (and order) the states already deployed hold. */
 export function colorContainerSpec(config: PortalConfig, track: Track, run: ColorRun): ColorContainerSpec {
     const spec = colorContainer(config, track, run);
     return { name: spec.name, image: spec.image, ports: spec.ports, labels: dockerLabels(spec) };

@@ -3,8 +3,8 @@
 // the same client (0 for a client's first request): that gives per-request latency and lets
 // a switch be judged by when requests were sent, not only by when they came back.
 
-import type { ClientKind, Sample } from "../../test/support/load";
-import { binomialBound } from "../../test/support/load";
+import type { ClientKind, Sample } from "./load";
+import { binomialBound } from "./load";
 
 export interface TimedSample extends Sample {
     sentAt: number;

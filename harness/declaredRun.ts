@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import type { DeclaredResource, Evaluation } from "../../offline/evaluate";
+import type { DeclaredResource, Evaluation } from "../offline/evaluate";
 import { REPO_ROOT, run, type RunResult } from "./run";
 import type { SshServer } from "./sshd";
 

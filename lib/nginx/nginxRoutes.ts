@@ -4,9 +4,9 @@
 // `proxy_pass http://$portal_live;` uses. Prepare rewrites passive.conf only; deploy,
 // rollback and canary changes rewrite live.conf only.
 
-import { COLORS, type AppConfig, type Color } from "./config";
+import { COLORS, type AppConfig, type Color } from "../config/config";
 import { luaRouteLine, routeKey } from "./luaRoutes";
-import type { CanarySplit, LiveRoute, PassiveRoute } from "./rollout";
+import type { CanarySplit, LiveRoute, PassiveRoute } from "../model/rollout";
 
 export const UPSTREAMS_FILE = "upstreams.conf";
 export const LIVE_FILE = "live.conf";

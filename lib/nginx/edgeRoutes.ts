@@ -4,11 +4,11 @@
 // per-request or sticky modes, same two switching modes). Per-track listeners reach one
 // track alone, for testing.
 
-import type { EdgeConfig, PortalConfig } from "./config";
+import type { EdgeConfig, PortalConfig } from "../config/config";
 import { renderListener, upstreamName } from "./nginxRoutes";
 import type { RouteMode } from "./routeModes";
-import type { LiveRoute } from "./rollout";
-import { MAIN_TRACK, type Track } from "./tracks";
+import type { LiveRoute } from "../model/rollout";
+import { MAIN_TRACK, type Track } from "../model/tracks";
 
 /** The edge's names: upstreams edge_<track>, variable $edge_live, files edge-*.conf / edge-live.state. */
 export const EDGE = "edge";

@@ -8,15 +8,15 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as cmd from "./commands";
-import type { PortalConfig } from "./config";
+import * as cmd from "../server/commands";
+import type { PortalConfig } from "../config/config";
 import * as reload from "./nginxRoutes";
-import type { LiveRoute, PassiveRoute } from "./rollout";
-import type { ShellCommand } from "./shell";
+import type { LiveRoute, PassiveRoute } from "../model/rollout";
+import type { ShellCommand } from "../server/shell";
 import * as lua from "./luaRoutes";
 import * as state_ from "./stateRoutes";
 import { EDGE } from "./edgeRoutes";
-import { nginxPrefix, trackScoped, type RouteScope, type Track } from "./tracks";
+import { nginxPrefix, trackScoped, type RouteScope, type Track } from "../model/tracks";
 
 export type RouteModeName = "reload" | "state" | "lua";
 
@@ -67,7 +67,7 @@ export function publishStaticFile(config: PortalConfig, home: string, file: stri
 
 /** The sha256 of a router script the program uploads (scripts/<file> of this checkout). */
 export function routerScriptSha256(file: string): string {
-    return createHash("sha256").update(fs.readFileSync(path.join(__dirname, "..", "scripts", file))).digest("hex");
+    return createHash("sha256").update(fs.readFileSync(path.join(__dirname, "..", "..", "scripts", file))).digest("hex");
 }
 
 function upstreams(config: PortalConfig, track: Track): RouteFile {
