@@ -12,6 +12,7 @@ import { Portal, type TrackOutputs } from "./components/portal";
 import type { ServerOutputs } from "./components/serverRelease";
 import type { CommandStep } from "./components/target";
 import type { Stage } from "./lib/model/rollout";
+import { PROJECT } from "./lib/model/project";
 
 export interface ProgramOutputs {
     stage: Stage;
@@ -106,9 +107,9 @@ export async function guardedProgram(opts?: pulumi.ComponentResourceOptions): Pr
 
 /** Declares the resources of `config` (no guard: guardedProgram runs it first). */
 export function portalProgram(opts?: pulumi.ComponentResourceOptions, config: PortalConfig = loadOrRefuse(), next?: DeployedState): ProgramOutputs {
-    const settings = new pulumi.Config("portal");
+    const settings = new pulumi.Config(PROJECT);
     const portal = new Portal(
-        "portal",
+        PROJECT,
         {
             config,
             secrets: {

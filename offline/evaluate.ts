@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { guardedProgram, DEPLOYED_OUTPUT, type ProgramOutputs } from "../program";
 import type { DeployedState } from "../lib/model/liveGuard";
+import { PROJECT } from "../lib/model/project";
 
 export interface DeclaredResource {
     /** The URN the mock monitor gives (its type part names the immediate parent's type only). */
@@ -181,7 +182,7 @@ export async function evaluate(stackConfig: StackConfig, secretConfig: Record<st
             },
             call: (args) => args.inputs,
         },
-        "portal",
+        PROJECT,
         options.stack ?? "test",
         false,
         "organization",

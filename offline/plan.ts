@@ -14,6 +14,7 @@ import { trackScoped, tracksOf, type Track } from "../lib/model/tracks";
 import type { ServerOutputs } from "../components/serverRelease";
 import { loadPortalConfig } from "../program";
 import { evaluate, type DeclaredResource, type Evaluation, type StackConfig } from "./evaluate";
+import { PROJECT } from "../lib/model/project";
 
 export const PLAN_NOTE = "Desired state from the stack config, evaluated offline with Pulumi's mock runtime; it does not read the servers' real state.";
 
@@ -162,7 +163,7 @@ function serverPlans(evaluation: Evaluation, config: PortalConfig, track: Track,
 /** The track's stage notices (portal-notify-prepared, portal-notify-live, or portal-<track>-…), as sent. */
 function noticesOf(evaluation: Evaluation, track: Track): string[] {
     const byName = new Map([...evaluation.resources.values()].map((r) => [r.name, r]));
-    return ["notify-prepared", "notify-live"].map((n) => byName.get(`portal-${trackScoped(track, n)}`)).filter((r) => r !== undefined).map((c) => lastShellWord(String(c.inputs.create)));
+    return ["notify-prepared", "notify-live"].map((n) => byName.get(`${PROJECT}-${trackScoped(track, n)}`)).filter((r) => r !== undefined).map((c) => lastShellWord(String(c.inputs.create)));
 }
 
 function releasePlan(track: Track): Plan["release"] {

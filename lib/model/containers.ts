@@ -7,9 +7,10 @@
 import type { PortalConfig } from "../config/config";
 import { colorRepository, imageRef, type ColorRun } from "./rollout";
 import { composeProject, type Track } from "./tracks";
+import { PROJECT } from "./project";
 
 /** The main track's compose project; another track's is portal-<track>. */
-export const COMPOSE_PROJECT = "portal";
+export const COMPOSE_PROJECT = PROJECT;
 
 export function containerName(service: string, project = COMPOSE_PROJECT): string {
     return `${project}-${service}`;

@@ -5,6 +5,7 @@
 // changes nothing of it. Every other name is derived from the track's name.
 
 import { COLORS, type Color, type NginxSiteConfig, type PortalConfig, type ReleaseConfig } from "../config/config";
+import { PROJECT } from "./project";
 
 export const MAIN_TRACK = "main";
 
@@ -41,7 +42,7 @@ export function tracksOf(config: PortalConfig): Track[] {
 
 /** The prefix of the track's nginx names: upstreams `<prefix>_<color>`, variables `$<prefix>_live`. */
 export function nginxPrefix(track: RouteScope): string {
-    return track.main ? "portal" : track.name;
+    return track.main ? PROJECT : track.name;
 }
 
 /** A file or resource-name part scoped to the track: `live.conf` / `py3-live.conf`. */
@@ -51,7 +52,7 @@ export function trackScoped(track: RouteScope, name: string): string {
 
 /** The docker compose project (and container name prefix) of the track on a server. */
 export function composeProject(track: Track): string {
-    return track.main ? "portal" : `portal-${track.name}`;
+    return track.main ? PROJECT : `${PROJECT}-${track.name}`;
 }
 
 /** The other color of the track's pair (any `{ colors }`, e.g. a bare pair for the release helper). */

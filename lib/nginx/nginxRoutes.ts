@@ -7,13 +7,14 @@
 import { COLORS, type AppConfig, type Color } from "../config/config";
 import { luaRouteLine, routeKey } from "./luaRoutes";
 import type { CanarySplit, LiveRoute, PassiveRoute } from "../model/rollout";
+import { PROJECT } from "../model/project";
 
 export const UPSTREAMS_FILE = "upstreams.conf";
 export const LIVE_FILE = "live.conf";
 export const PASSIVE_FILE = "passive.conf";
 
 /** The main track's names; another track uses its own name as the prefix ($py3_live, py3_red). */
-export const MAIN_PREFIX = "portal";
+export const MAIN_PREFIX = PROJECT;
 
 const HEADER = "# Managed by Pulumi (project portal). Edits are overwritten by the next switch.\n";
 
