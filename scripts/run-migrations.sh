@@ -3,6 +3,9 @@
 # usage: run-migrations.sh CONTAINER_NAME IMAGE [ARG...]   (KEY=VALUE env lines on stdin)
 set -euo pipefail
 
+# shellcheck source-path=SCRIPTDIR source=write-env.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/write-env.sh"
+
 readonly PROG="run-migrations"
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 usage() {
@@ -39,15 +42,7 @@ envfile="$(umask 077 && mktemp)"
 if [[ ! -t 0 ]]; then
   cat >"$envfile"
 fi
-lineno=0
-while IFS= read -r line || [[ -n "$line" ]]; do
-  lineno=$((lineno + 1))
-  [[ -z "$line" || "$line" == \#* ]] && continue
-  if [[ ! "$line" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then
-    log "env line $lineno on stdin is not KEY=VALUE (content not shown)"
-    exit 2
-  fi
-done <"$envfile"
+check_env_lines "$envfile"
 
 docker rm -f -- "$name" >/dev/null 2>&1 || true
 
