@@ -40,6 +40,7 @@ import { DrillServer, type StepResult } from "../harness/drillServer";
 import { SwitchTimer } from "../harness/switchTimer";
 import {
     canaryFigures,
+    median,
     phaseFigures,
     round,
     switchFigures,
@@ -546,12 +547,6 @@ function switchTiming(c: CycleResult): { renamed: number[]; exited: number[] } {
     return { renamed: figures.map((f) => f.renamedMs).filter((x): x is number => x !== null), exited: figures.map((f) => f.scriptMs) };
 }
 
-const medianOf = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = Math.floor(s.length / 2);
-    return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 function switchTimingLines(cycles: CycleResult[]): string[] {
     const lines = [
         "#### Live switch command: start → rename of the route file, → exit (ms; every live switch of the cycle, canaries included; spawned and timed in a worker thread)",
@@ -561,7 +556,7 @@ function switchTimingLines(cycles: CycleResult[]): string[] {
     ];
     for (const c of cycles) {
         const { renamed, exited } = switchTiming(c);
-        const mm = (xs: number[]) => (xs.length ? `${round(medianOf(xs))} / ${round(Math.max(...xs))}` : "–");
+        const mm = (xs: number[]) => (xs.length ? `${round(median(xs))} / ${round(Math.max(...xs))}` : "–");
         lines.push(`| ${c.mode} | ${exited.length} | ${mm(renamed)} | ${mm(exited)} | ${exited.filter((x) => x < 50).length} of ${exited.length} |`);
     }
     return lines;

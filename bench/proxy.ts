@@ -39,7 +39,7 @@ import type { RouteModeName } from "../lib/nginx/routeModes";
 import { startDrillNginx, type DrillNginx } from "../harness/drillNginx";
 import { DrillServer } from "../harness/drillServer";
 import { SwitchTimer } from "../harness/switchTimer";
-import { withSendTimes } from "../harness/stats";
+import { median, withSendTimes } from "../harness/stats";
 import { freePort, httpGet } from "../harness/http";
 import { startLoad, summarize } from "../harness/load";
 import { startOnFreePort, type NginxProcess } from "../harness/nginx";
@@ -405,12 +405,6 @@ interface Switching {
     load: number[];
 }
 
-const median = (xs: number[]) => {
-    if (xs.length === 0) return NaN;
-    const s = [...xs].sort((a, b) => a - b);
-    const m = Math.floor(s.length / 2);
-    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 

@@ -166,6 +166,14 @@ export function canaryFigures(samples: readonly TimedSample[], from: number, to:
     };
 }
 
+/** The median (mean of the middle two for an even count); NaN for none. */
+export function median(xs: readonly number[]): number {
+    if (xs.length === 0) return NaN;
+    const s = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(s.length / 2);
+    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 export function round(x: number, digits = 1): number {
     const f = 10 ** digits;
     return Math.round(x * f) / f;
