@@ -9,7 +9,7 @@ import { deployedState, liveGuard, type DeployedState, type EnvLinesOf } from ".
 import { colorEnv, envLines, secretsOf } from "./lib/model/rollout";
 import { readRawConfig } from "./lib/config/rawConfig";
 import { Portal, type TrackOutputs } from "./components/portal";
-import type { ServerOutputs } from "./components/serverRelease";
+import type { ServerOutputs } from "./lib/plan/plan";
 import type { CommandStep } from "./components/target";
 import type { Stage } from "./lib/model/rollout";
 import { PROJECT } from "./lib/model/project";

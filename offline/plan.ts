@@ -11,7 +11,7 @@ import { portalStackConfig, readStackText } from "../lib/release/stackFileEdit";
 import type { Stage } from "../lib/model/rollout";
 import { routeMode } from "../lib/nginx/routeModes";
 import { trackScoped, tracksOf, type Track } from "../lib/model/tracks";
-import type { ServerOutputs } from "../components/serverRelease";
+import type { ServerOutputs } from "../lib/plan/plan";
 import { loadPortalConfig } from "../program";
 import { evaluate, type DeclaredResource, type Evaluation, type StackConfig } from "./evaluate";
 import { PROJECT } from "../lib/model/project";

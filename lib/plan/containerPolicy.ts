@@ -1,4 +1,4 @@
-// What every docker.Container of the program carries, so that the real provider and engine
+// What every docker.Container of the plan carries, so that the real provider and engine
 // keep the rollout's promises (each rule cited where it comes from; re-check on an upgrade):
 //
 // - mustRun: false. kreuzwerker/terraform-provider-docker@v3.9.0 (pulumi-docker 4.11.2)
@@ -24,15 +24,17 @@
 //   the option makes it explicit, since the option wins over the provider's answer
 //   (pulumi@v3.248.0 pkg/resource/deploy/step_generator.go: `if goal.DeleteBeforeReplace != nil`).
 
-import type * as docker from "@pulumi/docker";
-import type * as pulumi from "@pulumi/pulumi";
-
-export type ContainerPolicy = Required<Pick<docker.ContainerArgs, "mustRun" | "destroyGraceSeconds" | "removeVolumes">>;
+/** The container inputs every container gets (docker.Container's mustRun, destroyGraceSeconds, removeVolumes). */
+export interface ContainerPolicy {
+    mustRun: false;
+    destroyGraceSeconds: number;
+    removeVolumes: false;
+}
 
 /** The container inputs every container gets; `graceSeconds` from the config. */
 export function containerPolicy(graceSeconds: number): ContainerPolicy {
     return { mustRun: false, destroyGraceSeconds: graceSeconds, removeVolumes: false };
 }
 
-/** The resource options every container gets (besides its parent, provider, dependsOn and protect). */
-export const CONTAINER_OPTIONS: Pick<pulumi.CustomResourceOptions, "deleteBeforeReplace"> = { deleteBeforeReplace: true };
+/** The resource option every container gets (besides its parent, provider, dependsOn and protect). */
+export const CONTAINER_OPTIONS = { deleteBeforeReplace: true } as const;
