@@ -1,7 +1,6 @@
 // The app's long-running containers, described once: a color's and a worker's. The
-// components declare each as a docker.Container from this spec (components/colorDeployment.ts,
-// components/workers.ts), the release compose file renders the same spec as a service
-// (lib/server/compose.ts), and the live guard fingerprints it (lib/model/liveGuard.ts), so the three
+// plan declares each as a docker.Container from this spec (lib/plan/rollout.ts), the release
+// compose file renders the same spec as a service (lib/server/compose.ts), and the live guard fingerprints it (lib/model/liveGuard.ts), so the three
 // cannot disagree on name, image, restart, network, ports, labels or command.
 
 import type { PortalConfig } from "../config/config";

@@ -16,7 +16,7 @@ import { colorContainer, dockerLabels } from "./containers";
 import { colorRuns, type ColorRun } from "./rollout";
 import { tracksOf, type Track } from "./tracks";
 
-/** The replace-forcing inputs of a color's container, as components/colorDeployment.ts declares them (image by reference). */
+/** The replace-forcing inputs of a color's container, as lib/plan/rollout.ts plans them (image by reference). */
 export interface ColorContainerSpec {
     name: string;
     image: string;

@@ -209,3 +209,29 @@ export function stepOf<K extends Step["kind"]>(plan: RolloutPlan, id: string, ki
 export function hostSteps(plan: RolloutPlan, host: string): Step[] {
     return plan.steps.filter((s) => "host" in s && s.host === host);
 }
+
+/** Every step `id` waits for, directly or through others. */
+export function waitsOn(plan: RolloutPlan, id: string): Set<string> {
+    const byId = new Map(plan.steps.map((s) => [s.id, s]));
+    const seen = new Set<string>();
+    const todo = [id];
+    while (todo.length > 0) {
+        const step = byId.get(todo.pop()!);
+        if (step === undefined) throw new Error(`the plan has no step ${id}`);
+        for (const dep of step.waitsFor) {
+            if (!seen.has(dep)) {
+                seen.add(dep);
+                todo.push(dep);
+            }
+        }
+    }
+    return seen;
+}
+
+/** The components enclosing `id` (a step or a component), innermost first. */
+export function enclosing(plan: RolloutPlan, id: string): string[] {
+    const parents = new Map<string, string | undefined>([...plan.components.map((c) => [c.id, c.parent] as const), ...plan.steps.map((s) => [s.id, s.parent] as const)]);
+    const chain: string[] = [];
+    for (let p = parents.get(id); p !== undefined; p = parents.get(p)) chain.push(p);
+    return chain;
+}

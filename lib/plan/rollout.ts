@@ -151,7 +151,7 @@ function pullSteps(b: PlanBuilder, config: PortalConfig, host: HostPlan, tracks:
     for (const track of tracks) {
         for (const run of colorRuns(config, track)) {
             // A mutable tag is pulled by a command (the provider pulls only what the engine
-            // lacks, see docs in components/declare.ts); the image resource is replaced after it.
+            // lacks; cited in components/declare.ts); the image resource is replaced after it.
             const pull = run.pull === undefined ? undefined : hostStep(host, `${run.color}-pull`, host.name, gate, { argv: cmd.pullImage(run.image).argv, triggers: [run.pull] }).id;
             // keepLocally: two colors may run the same tag, so deleting one color's image
             // resource must never remove an image the other color's container uses.

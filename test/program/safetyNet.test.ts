@@ -4,7 +4,7 @@
 //   engine would then delete and re-create the resource (the live container included),
 //   unless an `aliases` entry (a URN string) keeps the old one;
 // - every docker resource goes through its own server's explicit provider;
-// - every container carries the container policy (components/containerPolicy.ts) and the
+// - every container carries the container policy (lib/plan/containerPolicy.ts) and the
 //   live color's container is protected.
 // Regenerate the golden list after an intended change: UPDATE_GOLDEN=1 npx mocha test/program/safetyNet.test.ts
 

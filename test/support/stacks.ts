@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import type { StackConfig } from "../../offline/evaluate";
+import { validateConfig, type PortalConfig } from "../../lib/config/config";
 
 export const REPO = path.resolve(__dirname, "..", "..");
 
@@ -90,4 +91,10 @@ export function withTrackRelease(config: StackConfig, name: string, edit: Releas
     const { tags, ...rest } = edit;
     track.release = { ...track.release, ...rest, tags: { ...track.release.tags, ...(tags ?? {}) } };
     return copy;
+}
+
+/** The validated model of a stack config, as the program builds it (secret keys: those of `secrets`). */
+export function modelOf(config: StackConfig, secrets: Record<string, unknown> = {}, stack = "test"): PortalConfig {
+    const raw = Object.fromEntries(Object.entries({ ...config, ...secrets }).filter(([k]) => k.startsWith("portal:")).map(([k, v]) => [k.slice("portal:".length), v]));
+    return validateConfig(raw, { encrypted: Object.keys(secrets).map((k) => k.slice("portal:".length)), stack });
 }
