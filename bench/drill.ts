@@ -226,7 +226,6 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
         release: r0,
         migrate: ["sh", "-c", "echo migrated"],
         clock,
-        namePrefix: tag,
     });
     const liveFile = mode !== "reload" ? LIVE_STATE_FILE : LIVE_FILE;
     // The live switches run, and the route file's rename is seen, off this thread's busy loop.
@@ -241,7 +240,7 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
             startColorContainer({ name: names.green, hostPort: hostPorts.green, color: "green", version: "v0", app: APP }),
         ]);
         await server.setup();
-        await server.waitHealthy("blue", 30);
+        await server.waitHealthy("blue");
         await server.writeCompose(r0, "drill-0");
         await server.promoteCompose();
         await server.publishPassive(r0);
@@ -279,11 +278,11 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
         log("prepare");
         const r1 = walk(r0, "prepare", "v2");
         await server.writeCompose(r1, "drill-1");
-        await server.migrate("green");
+        await server.migrate("green", r1);
         const replaceStart = clock();
         await replaceColorContainer({ name: names.green, hostPort: hostPorts.green, color: "green", version: "v2", app: APP });
         phase.notes.push(`green container replaced in ${round(clock() - replaceStart)} ms`);
-        const healthy = await server.waitHealthy("green", 30);
+        const healthy = await server.waitHealthy("green");
         phase.notes.push(`green healthy ${round(healthy.end - replaceStart)} ms after the replacement started`);
         const passive = await server.publishPassive(r1);
         await waitForColor(site.passive, colorBody("green", "v2"), { timeoutMs: 10_000 });
@@ -343,7 +342,7 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
         phase = timeline.begin("deploy green v2");
         log("deploy");
         const r5 = walk(r4, "deploy");
-        await server.waitHealthy("green", 30);
+        await server.waitHealthy("green");
         await server.promoteCompose();
         await liveSwitch(phase, r4, r5);
         await server.recordLive(r5);
@@ -352,7 +351,7 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
         phase = timeline.begin("rollback to blue v1");
         log("rollback");
         const r6 = walk(r5, "rollback");
-        await server.waitHealthy("blue", 30);
+        await server.waitHealthy("blue");
         await server.promoteCompose();
         await liveSwitch(phase, r5, r6);
         await server.recordLive(r6);
@@ -366,7 +365,7 @@ async function runCycle(mode: RouteModeName): Promise<CycleResult> {
         await server.writeCompose(r7, "drill-2");
         await server.publishPassive(r7);
         const r8 = walk(r7, "deploy");
-        await server.waitHealthy("green", 30);
+        await server.waitHealthy("green");
         await server.promoteCompose();
         await liveSwitch(phase, r7, r8);
         await server.recordLive(r8);
@@ -437,7 +436,7 @@ async function runBaseline(): Promise<BaselineResult> {
     let load: LoadRun | undefined;
     const clock = () => (load ? load.now() : 0);
     const release: ReleaseConfig = { tags: { blue: "v1" }, live: "blue", passive: "blue", canary: 0 };
-    const server = new DrillServer({ mode: "reload", confDir: nginx.confDir, nginx: nginx.control, hostPorts, site, release, migrate: [], clock, namePrefix: tag });
+    const server = new DrillServer({ mode: "reload", confDir: nginx.confDir, nginx: nginx.control, hostPorts, site, release, migrate: [], clock });
     const timeline = new Timeline(clock);
     try {
         await startColorContainer({ name, hostPort: hostPorts.blue, color: "blue", version: "v1", app: APP });

@@ -188,7 +188,6 @@ async function startMode(mode: RouteModeName, blue: Backend, green: Backend, kee
         release: release("blue"),
         migrate: [],
         clock: () => performance.now(),
-        namePrefix: `proxy-${process.pid}-${mode}`,
         keepalive,
     });
     const url = `http://127.0.0.1:${site.live}/`;

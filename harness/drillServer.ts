@@ -1,22 +1,25 @@
-// One drill server driven exactly as the program drives a server: the commands come from
-// lib/server/commands.ts (same argv), the routing files from lib/nginx/routeModes.ts (same renderers,
-// same publish command per mode), the release walk from lib/release/releaseTransitions.ts. The
-// scripts are copied to <dir>/scripts as the program uploads them, and run from there.
+// One drill server driven exactly as the program drives a server: every command and its
+// stdin is a step of the program's own rollout plan (lib/plan/rollout.ts), taken by its id
+// for the release at hand and run as the program runs it over ssh. The scripts are copied to
+// <dir>/scripts as the plan's upload step puts them, and run from there.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as cmd from "../lib/server/commands";
-import { tracksOf, type Track } from "../lib/model/tracks";
-import { renderCompose } from "../lib/server/compose";
-import { containerName } from "../lib/model/containers";
 import { validateConfig, type Color, type NginxControl, type PortalConfig, type ReleaseConfig } from "../lib/config/config";
-import { publishStaticFile, routeMode, type RouteModeName } from "../lib/nginx/routeModes";
-import { liveRoute, passiveRoute } from "../lib/model/rollout";
+import type { RouteModeName } from "../lib/nginx/routeModes";
+import { colorRuns } from "../lib/model/rollout";
+import { hostSteps, stepOf } from "../lib/plan/plan";
+import { planRollout, type PortalPlan } from "../lib/plan/rollout";
 import type { ShellCommand } from "../lib/server/shell";
+import { plannedCommand, type PlannedCommand } from "./planned";
 import type { SwitchTimer } from "./switchTimer";
 import { HEALTH_PATH, APP_PORT } from "./colorContainers";
-import { TEST_IMAGE } from "./docker";
+import { docker, TEST_IMAGE } from "./docker";
 import { envWithoutProxy, makeTempDir, removeTempDir, REPO_ROOT, run, SCRIPTS_DIR } from "./run";
+
+/** The drill's one server: its steps are `drill-<suffix>`. */
+export const DRILL_HOST = "drill";
 
 export interface StepResult {
     step: string;
@@ -55,11 +58,16 @@ export interface DrillServerOptions {
     migrate: string[];
     /** Clock the step times are reported on (the load's clock). */
     clock: () => number;
-    /** Unique prefix for container names. */
-    namePrefix: string;
     /** portal:nginx.keepalive (default: the program's). */
     keepalive?: number;
+    /** portal:app.healthTimeoutSeconds (default 30). */
+    healthTimeoutSeconds?: number;
+    /** The deploy-time re-check's seconds (default: the program's). */
+    recheckSeconds?: number;
 }
+
+/** The drill's image repository: the test image is tagged with each release tag a migration runs. */
+const DRILL_IMAGE = "portal-drill";
 
 export class DrillServer {
     readonly dir: string;
@@ -71,7 +79,7 @@ export class DrillServer {
         this.dir = makeTempDir("drill-server");
         this.clock = opts.clock;
         this.config = validateConfig({
-            image: "portal-drill",
+            image: DRILL_IMAGE,
             release: opts.release,
             servers: [{ name: "drill", host: "127.0.0.1", primary: true }],
             app: {
@@ -79,7 +87,7 @@ export class DrillServer {
                 healthPath: HEALTH_PATH,
                 hostPorts: opts.hostPorts,
                 migrate: opts.migrate,
-                healthTimeoutSeconds: 30,
+                healthTimeoutSeconds: opts.healthTimeoutSeconds ?? 30,
             },
             nginx: {
                 mode: opts.mode,
@@ -103,7 +111,7 @@ export class DrillServer {
     }
 
     /**
-     * Runs one ShellCommand as the program would over ssh (argv as built by lib/server/commands.ts).
+     * Runs one ShellCommand as the program would over ssh (a planned step's command, or a drill's own).
      * `detached` starts it in its own process group (for drills that SIGKILL the group).
      */
     async exec(step: string, command: ShellCommand, input?: string, opts: { env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Promise<StepResult> {
@@ -123,39 +131,57 @@ export class DrillServer {
         return r;
     }
 
-    /** The main track (the only one the drill drives). */
-    private mainTrack(): Track {
-        return tracksOf(this.config)[0];
+    /** The program's plan for this server at `release`. */
+    plan(release: ReleaseConfig = this.config.release): PortalPlan {
+        return planRollout(this.withRelease(release), { stack: "drill", notices: false, recheckSeconds: this.opts.recheckSeconds });
     }
 
-    /** Server setup: the program's setup step, the scripts upload (cp -R scripts <dir>/), route placeholders, static files. */
+    /**
+     * The plan's command step `drill-<suffix>` at `release`, its Refs filled in as the engine
+     * would: the release stamp (given), the color's env file (the drill's env lines).
+     */
+    planned(release: ReleaseConfig, suffix: string, values: { stamp?: string } = {}, plan = this.plan(release)): PlannedCommand {
+        return plannedCommand(this.withRelease(release), stepOf(plan, `${DRILL_HOST}-${suffix}`, "command"), { ...values, envFile: () => MIGRATION_ENV });
+    }
+
+    /** Runs a planned step (see `planned`); throws on a non-zero exit. */
+    runPlanned(release: ReleaseConfig, suffix: string, values: { stamp?: string } = {}): Promise<StepResult> {
+        const p = this.planned(release, suffix, values);
+        return this.must(p.id, p.command, p.stdin);
+    }
+
+    /**
+     * A fresh server's first steps, as planned: directories, the scripts upload (a copy), then
+     * the nginx steps before any route (route include placeholders, static files).
+     */
     async setup(): Promise<void> {
-        const { config } = this;
-        await this.must("setup", cmd.prepareHost(config.dir, config.nginx.confDir));
+        const plan = this.plan();
+        await this.runPlanned(this.config.release, "setup");
         // PORTAL_DRILL_SCRIPTS: another scripts directory to upload (to check that the drills
         // catch a broken script); the repository's scripts/ by default.
-        fs.cpSync(process.env.PORTAL_DRILL_SCRIPTS ?? SCRIPTS_DIR, path.join(config.dir, "scripts"), { recursive: true });
-        if (config.nginx.mode === "reload") {
-            await this.must("routes-init", cmd.initRoutes(config.dir, config.nginx.confDir));
-        }
-        for (const { file, content } of routeMode(config.nginx.mode).staticFiles(config, this.mainTrack())) {
-            await this.must(`static ${file}`, publishStaticFile(config, config.dir, file), content);
+        const upload = stepOf(plan, `${DRILL_HOST}-scripts`, "upload");
+        fs.cpSync(process.env.PORTAL_DRILL_SCRIPTS ?? SCRIPTS_DIR, path.join(upload.remotePath, "scripts"), { recursive: true });
+        const routing = `${DRILL_HOST}-routing`;
+        for (const step of hostSteps(plan, DRILL_HOST)) {
+            if (step.kind === "command" && step.parent === routing && step.id !== `${DRILL_HOST}-route-passive`) {
+                const p = this.planned(this.config.release, step.id.slice(DRILL_HOST.length + 1), {}, plan);
+                await this.must(p.id, p.command, p.stdin);
+            }
         }
     }
 
-    /** The live route file for `release` (as the mode renders it) and the command that publishes it. */
+    private routeStep(release: ReleaseConfig, suffix: string): RouteStep {
+        const p = this.planned(release, suffix);
+        return { file: path.basename(p.publishes!), path: p.publishes!, content: p.stdin!, command: p.command };
+    }
+
+    /** The plan's live route step at `release`: the file, its content and the command that publishes it. */
     liveRoute(release: ReleaseConfig): RouteStep {
-        const config = this.withRelease(release);
-        const mode = routeMode(config.nginx.mode);
-        const route = mode.live(liveRoute(config), this.mainTrack());
-        return { ...route, path: path.join(config.nginx.confDir, route.file), command: mode.publishRoute(config, config.dir, route.file) };
+        return this.routeStep(release, "route-live");
     }
 
     passiveRoute(release: ReleaseConfig): RouteStep {
-        const config = this.withRelease(release);
-        const mode = routeMode(config.nginx.mode);
-        const route = mode.passive(passiveRoute(config), this.mainTrack());
-        return { ...route, path: path.join(config.nginx.confDir, route.file), command: mode.publishRoute(config, config.dir, route.file) };
+        return this.routeStep(release, "route-passive");
     }
 
     publishLive(release: ReleaseConfig): Promise<StepResult> {
@@ -182,37 +208,37 @@ export class DrillServer {
         return this.must(`route-passive ${route.file}`, route.command, route.content);
     }
 
-    /** wait-healthy.sh on the color's host port and health path. */
-    waitHealthyCommand(color: Color, timeoutSeconds: number): ShellCommand {
-        const url = `http://127.0.0.1:${this.config.app.hostPorts[color]}${this.config.app.healthPath}`;
-        return cmd.waitHealthy(this.config.dir, url, timeoutSeconds);
+    /** The plan's health wait of `color` (app.healthTimeoutSeconds). */
+    waitHealthy(color: Color): Promise<StepResult> {
+        return this.runPlanned(this.config.release, `${color}-healthy`);
     }
 
-    waitHealthy(color: Color, timeoutSeconds: number): Promise<StepResult> {
-        return this.must(`${color}-healthy`, this.waitHealthyCommand(color, timeoutSeconds));
+    /**
+     * The plan's migration of `color` at `release`. The test image stands for the release's
+     * image: it is tagged as the image the step names (no registry here).
+     */
+    async migrateCommand(color: Color, release: ReleaseConfig = this.config.release): Promise<PlannedCommand> {
+        const image = colorRuns(this.withRelease(release)).find((r) => r.color === color)!.image;
+        const tagged = await docker(["tag", TEST_IMAGE, image]);
+        if (tagged.code !== 0) throw new Error(`docker tag ${TEST_IMAGE} ${image}: ${tagged.stderr}`);
+        return this.planned(release, `${color}-migrate`);
     }
 
-    /** run-migrations.sh with the test image (the program passes the color's image) and app.migrate. */
-    migrateCommand(color: Color): ShellCommand {
-        const name = `${this.opts.namePrefix}-${containerName(`migrate-${color}`)}`;
-        return cmd.runMigrations(this.config.dir, name, TEST_IMAGE, this.config.app.migrate);
-    }
-
-    migrate(color: Color): Promise<StepResult> {
-        return this.must(`${color}-migrate`, this.migrateCommand(color), MIGRATION_ENV);
+    async migrate(color: Color, release: ReleaseConfig = this.config.release): Promise<StepResult> {
+        const p = await this.migrateCommand(color, release);
+        return this.must(p.id, p.command, p.stdin);
     }
 
     writeCompose(release: ReleaseConfig, stamp: string): Promise<StepResult> {
-        const config = this.withRelease(release);
-        return this.must("compose", cmd.writeCompose(config.dir, config.dir, stamp), renderCompose(config, config.servers[0]));
+        return this.runPlanned(release, "compose", { stamp });
     }
 
-    promoteCompose(): Promise<StepResult> {
-        return this.must("compose-symlink", cmd.promoteCompose(this.config.dir, this.config.dir));
+    promoteCompose(release: ReleaseConfig = this.config.release): Promise<StepResult> {
+        return this.runPlanned(release, "compose-symlink");
     }
 
     recordLive(release: ReleaseConfig): Promise<StepResult> {
-        return this.must("record-live", cmd.recordLive(this.config.dir, this.config.dir, release.live, release.tags[release.live]!));
+        return this.runPlanned(release, "record-live");
     }
 
     liveColorRecorded(): string {

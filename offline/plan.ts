@@ -10,7 +10,7 @@ import { SECRET_PLACEHOLDER, isPlaceholder, type SecretStorage } from "../lib/co
 import { portalStackConfig, readStackText } from "../lib/release/stackFileEdit";
 import type { Stage } from "../lib/model/rollout";
 import { routeMode } from "../lib/nginx/routeModes";
-import { trackScoped, tracksOf, type Track } from "../lib/model/tracks";
+import { namesOf, tracksOf, type Track } from "../lib/model/tracks";
 import type { ServerOutputs } from "../lib/plan/plan";
 import { loadPortalConfig } from "../program";
 import { evaluate, type DeclaredResource, type Evaluation, type StackConfig } from "./evaluate";
@@ -135,7 +135,7 @@ export function describeRoute(config: PortalConfig, content: string): string {
 
 function serverPlans(evaluation: Evaluation, config: PortalConfig, track: Track, outputs: Record<string, ServerOutputs>): ServerPlan[] {
     const byName = new Map([...evaluation.resources.values()].map((r) => [r.name, r]));
-    const scoped = (server: string, suffix: string) => byName.get(`${server}-${trackScoped(track, suffix)}`);
+    const scoped = (server: string, suffix: string) => byName.get(`${server}-${namesOf(track).scoped(suffix)}`);
     return config.servers.map((server): ServerPlan => {
         const name = server.name;
         const out = outputs[name];
@@ -163,7 +163,7 @@ function serverPlans(evaluation: Evaluation, config: PortalConfig, track: Track,
 /** The track's stage notices (portal-notify-prepared, portal-notify-live, or portal-<track>-…), as sent. */
 function noticesOf(evaluation: Evaluation, track: Track): string[] {
     const byName = new Map([...evaluation.resources.values()].map((r) => [r.name, r]));
-    return ["notify-prepared", "notify-live"].map((n) => byName.get(`${PROJECT}-${trackScoped(track, n)}`)).filter((r) => r !== undefined).map((c) => lastShellWord(String(c.inputs.create)));
+    return ["notify-prepared", "notify-live"].map((n) => byName.get(`${PROJECT}-${namesOf(track).scoped(n)}`)).filter((r) => r !== undefined).map((c) => lastShellWord(String(c.inputs.create)));
 }
 
 function releasePlan(track: Track): Plan["release"] {

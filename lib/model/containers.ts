@@ -5,7 +5,7 @@
 
 import type { PortalConfig } from "../config/config";
 import { colorRepository, imageRef, type ColorRun } from "./rollout";
-import { composeProject, type Track } from "./tracks";
+import { namesOf, type Track } from "./tracks";
 import { PROJECT } from "./project";
 
 /** The main track's compose project; another track's is portal-<track>. */
@@ -48,7 +48,7 @@ export interface ContainerSpec {
 
 /** A color's app container on a server of the track. */
 export function colorContainer(config: PortalConfig, track: Track, run: Pick<ColorRun, "color" | "tag" | "image" | "hostPort">): ContainerSpec {
-    const project = composeProject(track);
+    const project = namesOf(track).composeProject;
     return {
         service: run.color,
         project,
@@ -64,7 +64,7 @@ export function colorContainer(config: PortalConfig, track: Track, run: Pick<Col
 export function workerContainer(config: PortalConfig, track: Track, role: string, tag: string): ContainerSpec {
     return {
         service: role,
-        project: composeProject(track),
+        project: namesOf(track).composeProject,
         name: containerName(role),
         image: imageRef(colorRepository(track, track.release.live), tag),
         restart: "unless-stopped",

@@ -40,19 +40,35 @@ export function tracksOf(config: PortalConfig): Track[] {
     return [main, ...config.tracks.map((t) => ({ ...t, main: false }))];
 }
 
-/** The prefix of the track's nginx names: upstreams `<prefix>_<color>`, variables `$<prefix>_live`. */
-export function nginxPrefix(track: RouteScope): string {
-    return track.main ? PROJECT : track.name;
+/** The nginx upstream of a color (at the edge: of a track) under a name prefix: `portal_blue`, `py3_red`, `edge_main`. */
+export function upstreamName(color: Color, prefix: string = PROJECT): string {
+    return `${prefix}_${color}`;
 }
 
-/** A file or resource-name part scoped to the track: `live.conf` / `py3-live.conf`. */
-export function trackScoped(track: RouteScope, name: string): string {
-    return track.main ? name : `${track.name}-${name}`;
+/**
+ * Every name derived from a track, or from the edge's scope, in one place. The main track's
+ * are the ones a single-track stack always had (`portal_blue`, `$portal_live`, `live.conf`,
+ * `web1-route-live`, compose project `portal`); another track's derive from its name.
+ */
+export interface TrackNames {
+    /** The prefix of its nginx upstreams and variables: `portal_<color>`, `$portal_live`; `py3_<color>`, `$py3_live`. */
+    readonly nginxPrefix: string;
+    /** Its docker compose project, also its containers' name prefix: `portal` / `portal-py3`. */
+    readonly composeProject: string;
+    /** A file or resource-name part scoped to it: `live.conf` / `py3-live.conf`, `route-live` / `py3-route-live`. */
+    scoped(name: string): string;
+    /** The nginx upstream of one of its colors (the edge's: of a track). */
+    upstream(color: Color): string;
 }
 
-/** The docker compose project (and container name prefix) of the track on a server. */
-export function composeProject(track: Track): string {
-    return track.main ? PROJECT : `${PROJECT}-${track.name}`;
+export function namesOf(scope: RouteScope): TrackNames {
+    const nginxPrefix = scope.main ? PROJECT : scope.name;
+    return {
+        nginxPrefix,
+        composeProject: scope.main ? PROJECT : `${PROJECT}-${scope.name}`,
+        scoped: (name) => (scope.main ? name : `${scope.name}-${name}`),
+        upstream: (color) => upstreamName(color, nginxPrefix),
+    };
 }
 
 /** The other color of the track's pair (any `{ colors }`, e.g. a bare pair for the release helper). */

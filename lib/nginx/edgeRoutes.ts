@@ -5,10 +5,10 @@
 // track alone, for testing.
 
 import type { EdgeConfig, PortalConfig } from "../config/config";
-import { renderListener, upstreamName } from "./nginxRoutes";
+import { renderListener } from "./nginxRoutes";
 import type { RouteMode } from "./routeModes";
 import type { LiveRoute } from "../model/rollout";
-import { MAIN_TRACK, type Track } from "../model/tracks";
+import { MAIN_TRACK, namesOf, type Track } from "../model/tracks";
 
 /** The edge's names: upstreams edge_<track>, variable $edge_live, files edge-*.conf / edge-live.state. */
 export const EDGE = "edge";
@@ -26,7 +26,7 @@ export function edgeTracks(tracks: Track[]): Track[] {
 export function renderEdgeUpstreams(config: PortalConfig, tracks: Track[]): string {
     const blocks = edgeTracks(tracks).map((track) => {
         const servers = config.servers.map((s) => `    server ${s.host}:${track.site!.live} max_fails=3 fail_timeout=10s;\n`).join("");
-        return `upstream ${upstreamName(track.name, EDGE)} {\n${servers}    keepalive ${config.nginx.keepalive};\n}\n`;
+        return `upstream ${namesOf(EDGE_SCOPE).upstream(track.name)} {\n${servers}    keepalive ${config.nginx.keepalive};\n}\n`;
     });
     return HEADER + blocks.join("");
 }
@@ -47,6 +47,6 @@ export function edgeRoute(config: PortalConfig, edge: EdgeConfig): LiveRoute {
 export function renderEdgeSite(edge: EdgeConfig, mode: Pick<RouteMode, "edgeListener">): string {
     const { address, port } = edge.listen;
     const publicListener = mode.edgeListener(address, port);
-    const trackListeners = Object.entries(edge.trackPorts).map(([track, trackPort]) => renderListener(address, trackPort, upstreamName(track, EDGE)));
+    const trackListeners = Object.entries(edge.trackPorts).map(([track, trackPort]) => renderListener(address, trackPort, namesOf(EDGE_SCOPE).upstream(track)));
     return HEADER + publicListener + trackListeners.join("");
 }

@@ -8,6 +8,9 @@ import { COLORS, type AppConfig, type Color } from "../config/config";
 import { luaRouteLine, routeKey } from "./luaRoutes";
 import type { CanarySplit, LiveRoute, PassiveRoute } from "../model/rollout";
 import { PROJECT } from "../model/project";
+import { upstreamName } from "../model/tracks";
+
+export { upstreamName };
 
 export const UPSTREAMS_FILE = "upstreams.conf";
 export const LIVE_FILE = "live.conf";
@@ -17,10 +20,6 @@ export const PASSIVE_FILE = "passive.conf";
 export const MAIN_PREFIX = PROJECT;
 
 const HEADER = "# Managed by Pulumi (project portal). Edits are overwritten by the next switch.\n";
-
-export function upstreamName(color: Color, prefix = MAIN_PREFIX): string {
-    return `${prefix}_${color}`;
-}
 
 export function liveVariable(prefix = MAIN_PREFIX): string {
     return `$${prefix}_live`;

@@ -16,7 +16,7 @@ import type { ShellCommand } from "../server/shell";
 import * as lua from "./luaRoutes";
 import * as state_ from "./stateRoutes";
 import { EDGE } from "./edgeRoutes";
-import { nginxPrefix, trackScoped, type RouteScope, type Track } from "../model/tracks";
+import { namesOf, type RouteScope, type Track } from "../model/tracks";
 
 export type RouteModeName = "reload" | "state" | "lua";
 
@@ -72,11 +72,11 @@ export function routerScriptSha256(file: string): string {
 
 function upstreams(config: PortalConfig, track: Track): RouteFile {
     const ports = Object.fromEntries(track.colors.map((c) => [c, track.hostPorts[c]]));
-    return { file: trackScoped(track, reload.UPSTREAMS_FILE), content: reload.renderUpstreams(config.app, ports, nginxPrefix(track), config.nginx.keepalive) };
+    return { file: namesOf(track).scoped(reload.UPSTREAMS_FILE), content: reload.renderUpstreams(config.app, ports, namesOf(track).nginxPrefix, config.nginx.keepalive) };
 }
 
 function siteFiles(track: Track, routing: reload.SiteRouting): RouteFile[] {
-    return track.site ? [{ file: trackScoped(track, reload.SITE_FILE), content: reload.renderSite(track.site, routing) }] : [];
+    return track.site ? [{ file: namesOf(track).scoped(reload.SITE_FILE), content: reload.renderSite(track.site, routing) }] : [];
 }
 
 /** A state file (state and lua modes) in words. */
@@ -104,10 +104,10 @@ function routedFiles(mode: RouteMode, config: PortalConfig, track: Track, routin
 
 const reloadMode: RouteMode = {
     name: "reload",
-    staticFiles: (config, track) => [upstreams(config, track), ...siteFiles(track, { prefix: nginxPrefix(track) })],
+    staticFiles: (config, track) => [upstreams(config, track), ...siteFiles(track, { prefix: namesOf(track).nginxPrefix })],
     initRoutes: (home, confDir, scope) => cmd.initRoutes(home, confDir, scope),
-    live: (route, track) => ({ file: trackScoped(track, reload.LIVE_FILE), content: reload.renderLiveRoute(route, nginxPrefix(track)) }),
-    passive: (route, track) => ({ file: trackScoped(track, reload.PASSIVE_FILE), content: reload.renderPassiveRoute(route, nginxPrefix(track)) }),
+    live: (route, track) => ({ file: namesOf(track).scoped(reload.LIVE_FILE), content: reload.renderLiveRoute(route, namesOf(track).nginxPrefix) }),
+    passive: (route, track) => ({ file: namesOf(track).scoped(reload.PASSIVE_FILE), content: reload.renderPassiveRoute(route, namesOf(track).nginxPrefix) }),
     publishRoute: publishStaticFile,
     edgeListener: (address, port) => reload.renderListener(address, port, reload.liveVariable(EDGE)),
     describeRoute: describeInclude,
@@ -122,8 +122,8 @@ const stateMode: RouteMode = {
     // router.conf names the router script's hash, so a new router changes this file and its
     // publish step reloads nginx (the upload alone reloads nothing).
     router: (config, home) => ({ file: state_.ROUTER_FILE, content: state_.renderRouterConf(config.nginx.confDir, cmd.scriptsDir(home), routerScriptSha256(state_.ROUTER_SCRIPT)) }),
-    live: (route, track) => ({ file: trackScoped(track, state_.LIVE_STATE_FILE), content: state_.renderLiveState(route, nginxPrefix(track)) }),
-    passive: (route, track) => ({ file: trackScoped(track, state_.PASSIVE_STATE_FILE), content: state_.renderPassiveState(route, nginxPrefix(track)) }),
+    live: (route, track) => ({ file: namesOf(track).scoped(state_.LIVE_STATE_FILE), content: state_.renderLiveState(route, namesOf(track).nginxPrefix) }),
+    passive: (route, track) => ({ file: namesOf(track).scoped(state_.PASSIVE_STATE_FILE), content: state_.renderPassiveState(route, namesOf(track).nginxPrefix) }),
     publishRoute: (config, home, file) => cmd.switchState(home, `${config.nginx.confDir}/${file}`),
     edgeListener: (address, port) => reload.renderListener(address, port, reload.liveVariable(), EDGE),
     describeRoute: describeState,
@@ -134,7 +134,7 @@ const luaMode: RouteMode = {
     name: "lua",
     module: "lua",
     // Each listener sets its variables from its own track's routes (set_by_lua).
-    staticFiles: (config, track) => routedFiles(luaMode, config, track, { prefix: nginxPrefix(track), lua: { track: track.main ? undefined : track.name } }),
+    staticFiles: (config, track) => routedFiles(luaMode, config, track, { prefix: namesOf(track).nginxPrefix, lua: { track: track.main ? undefined : track.name } }),
     router: (config, home) => ({ file: state_.ROUTER_FILE, content: lua.renderLuaRouterConf(config.nginx.confDir, cmd.scriptsDir(home), routerScriptSha256(lua.LUA_ROUTER_SCRIPT)) }),
     // The state mode's files and grammar; only the publishing differs.
     live: stateMode.live,

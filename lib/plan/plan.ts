@@ -69,6 +69,8 @@ export interface CommandStep extends StepBase {
     /** More values whose change runs the step again (besides its command line and stdin hash). */
     triggers?: readonly Arg[];
     logging?: Logging;
+    /** An nginx file step: the file it publishes (absolute path on the host). */
+    publishes?: string;
 }
 
 /** The scripts/ folder copied to a remote host. */

@@ -25,7 +25,7 @@ import {
     workerRuns,
     type Stage,
 } from "../model/rollout";
-import { trackScoped, tracksOf, type Track } from "../model/tracks";
+import { namesOf, tracksOf, type Track } from "../model/tracks";
 import { EDGE, EDGE_SCOPE, edgeRoute, renderEdgeSite, renderEdgeUpstreams } from "../nginx/edgeRoutes";
 import { publishStaticFile, routeMode, type RouteFile, type RouteMode } from "../nginx/routeModes";
 import { renderCompose } from "../server/compose";
@@ -51,6 +51,8 @@ export interface PlanOptions {
     notices: boolean;
     /** The Portal component's name; default the project's. */
     name?: string;
+    /** Seconds the deploy-time re-check of the live color may take; default RECHECK_SECONDS (the drills shorten it). */
+    recheckSeconds?: number;
 }
 
 export interface TrackPlan {
@@ -105,14 +107,14 @@ function hostStep(host: HostPlan, suffix: string, parent: string, waitsFor: read
 function staticFileSteps(config: PortalConfig, host: HostPlan, files: RouteFile[], parent: string, after: readonly string[]): string[] {
     let ready = [...after];
     for (const { file, content } of files) {
-        ready = [hostStep(host, file.replace(/\.conf$/, ""), parent, ready, { argv: publishStaticFile(config, host.home, file).argv, stdin: content }).id];
+        ready = [hostStep(host, file.replace(/\.conf$/, ""), parent, ready, { argv: publishStaticFile(config, host.home, file).argv, stdin: content, publishes: `${config.nginx.confDir}/${file}` }).id];
     }
     return ready;
 }
 
 /** A live or passive route file published by the mode's command. */
 function routeStep(config: PortalConfig, mode: RouteMode, host: HostPlan, suffix: string, parent: string, file: string, content: Text, after: readonly string[]): CommandStep {
-    return hostStep(host, suffix, parent, after, { argv: mode.publishRoute(config, host.home, file).argv, stdin: content });
+    return hostStep(host, suffix, parent, after, { argv: mode.publishRoute(config, host.home, file).argv, stdin: content, publishes: `${config.nginx.confDir}/${file}` });
 }
 
 /** A host's checks (none on the local target): read-only, before anything is changed on any host. */
@@ -187,12 +189,12 @@ function trackOnServer(
     server: ServerConfig,
     host: HostPlan,
     track: Track,
-    ctx: { stamp: string; salt?: string; migrations: Map<Color, string>; images: Map<Color, string>; mainStaticFile?: string },
+    ctx: { stamp: string; salt?: string; migrations: Map<Color, string>; images: Map<Color, string>; mainStaticFile?: string; recheckSeconds: number },
 ): TrackOnServer {
     const b = host.builder;
     const mode = routeMode(config.nginx.mode);
     const { release } = track;
-    const scoped = (suffix: string) => trackScoped(track, suffix);
+    const scoped = (suffix: string) => namesOf(track).scoped(suffix);
     const srv = host.name;
     // The main track's directory is made with the scripts; another track's here.
     const after = track.main ? [] : [hostStep(host, scoped("setup"), srv, [], { argv: cmd.prepareHost(track.dir, config.nginx.confDir).argv }).id];
@@ -252,7 +254,7 @@ function trackOnServer(
     const promotion = b.component("Promotion", `${srv}-${scoped("promotion")}`, srv, srv);
     const releaseFiles = [lastStatic, compose.id];
     const recheck = hostStep(host, scoped("live-healthy"), promotion.id, liveHealthy, {
-        argv: cmd.waitHealthy(host.home, `http://127.0.0.1:${track.hostPorts[live.color]}${config.app.healthPath}`, RECHECK_SECONDS).argv,
+        argv: cmd.waitHealthy(host.home, `http://127.0.0.1:${track.hostPorts[live.color]}${config.app.healthPath}`, ctx.recheckSeconds).argv,
         triggers: keyedOnLive,
     });
     const symlink = hostStep(host, scoped("compose-symlink"), promotion.id, [recheck.id, ...releaseFiles], { argv: cmd.promoteCompose(host.home, track.dir).argv, triggers: keyedOnLive });
@@ -387,12 +389,12 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
     for (const track of tracks) {
         const { release } = track;
         // Recorded once per release: the step runs again only when one of the track's tags changes.
-        const stamp = b.add({ kind: "local", id: `${name}-${trackScoped(track, "release-stamp")}`, parent: name, waitsFor: [], argv: cmd.releaseStamp().argv, triggers: track.colors.map((c) => release.tags[c] ?? "") });
+        const stamp = b.add({ kind: "local", id: `${name}-${namesOf(track).scoped("release-stamp")}`, parent: name, waitsFor: [], argv: cmd.releaseStamp().argv, triggers: track.colors.map((c) => release.tags[c] ?? "") });
         // Sticky canaries: one salt per release of the track (the passive color and its tag),
         // so each release draws its own cohort of clients.
         const salt =
             config.nginx.canary.mode === "sticky"
-                ? b.add({ kind: "salt", id: `${name}-${trackScoped(track, "canary-salt")}`, parent: name, waitsFor: [], byteLength: 8, keepers: { color: release.passive, tag: release.tags[release.passive] ?? "" } }).id
+                ? b.add({ kind: "salt", id: `${name}-${namesOf(track).scoped("canary-salt")}`, parent: name, waitsFor: [], byteLength: 8, keepers: { color: release.passive, tag: release.tags[release.passive] ?? "" } }).id
                 : undefined;
 
         // On the primary, after every server's pull of the image; the live color's first, so a
@@ -416,7 +418,7 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
         }
 
         const onServers = hosts.map(({ server, host, images }) => {
-            const done = trackOnServer(config, server, host, track, { stamp: stamp.id, salt, migrations, images, mainStaticFile: mainStaticFiles.get(server.name) });
+            const done = trackOnServer(config, server, host, track, { stamp: stamp.id, salt, migrations, images, mainStaticFile: mainStaticFiles.get(server.name), recheckSeconds: opts.recheckSeconds ?? RECHECK_SECONDS });
             if (track.main) mainStaticFiles.set(server.name, done.lastStaticFile);
             return done;
         });
@@ -427,9 +429,9 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
             const names = hosts.map((h) => h.host.name);
             const prepared = preparedNotice(opts.stack, release, names, track);
             if (prepared !== undefined) {
-                b.add({ kind: "notice", id: `${name}-${trackScoped(track, "notify-prepared")}`, parent: name, waitsFor: onServers.map((d) => d.passiveSwitched), message: prepared });
+                b.add({ kind: "notice", id: `${name}-${namesOf(track).scoped("notify-prepared")}`, parent: name, waitsFor: onServers.map((d) => d.passiveSwitched), message: prepared });
             }
-            b.add({ kind: "notice", id: `${name}-${trackScoped(track, "notify-live")}`, parent: name, waitsFor: onServers.flatMap((d) => d.liveDone), message: liveNotice(opts.stack, release, names, track) });
+            b.add({ kind: "notice", id: `${name}-${namesOf(track).scoped("notify-live")}`, parent: name, waitsFor: onServers.flatMap((d) => d.liveDone), message: liveNotice(opts.stack, release, names, track) });
         }
         trackPlans.push({ name: track.name, main: track.main, stage: stageOf(release), servers: Object.fromEntries(hosts.map((h, i) => [h.host.name, onServers[i].outputs])) });
     }

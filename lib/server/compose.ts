@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import type { PortalConfig, ServerConfig } from "../config/config";
 import { colorContainer, composeService, envFile, workerContainer } from "../model/containers";
 import { colorRepository, colorRuns, imageRef } from "../model/rollout";
-import { composeProject, tracksOf, type Track } from "../model/tracks";
+import { namesOf, tracksOf, type Track } from "../model/tracks";
 
 /**
  * The track's compose file on a server (workers belong to the main track only). Each
@@ -43,7 +43,7 @@ export function renderCompose(config: PortalConfig, server: ServerConfig, track:
     }
     const header =
         "# Written by Pulumi (project portal). Pulumi owns these containers: use this file for\n" +
-        `# \`docker-compose ps\` and \`docker-compose logs\` (project ${composeProject(track)}: the directory's name), or in an\n` +
+        `# \`docker-compose ps\` and \`docker-compose logs\` (project ${namesOf(track).composeProject}: the directory's name), or in an\n` +
         "# emergency `docker-compose up -d <color>`; change the stack config, not this file.\n";
     return header + stringify({ services }, { aliasDuplicateObjects: false });
 }

@@ -121,7 +121,6 @@ describe("drill: a live switch SIGKILLed at each point, then run again", functio
                     release: BLUE,
                     migrate: [],
                     clock: () => 0,
-                    namePrefix: `${tag}-${mode}`,
                 });
                 await server.setup();
                 await server.publishPassive(BLUE);

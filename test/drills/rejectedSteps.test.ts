@@ -51,7 +51,6 @@ describe("drill: rejected steps under load", function () {
                     release: BLUE,
                     migrate: ["sh", "-c", "echo migrating >&2; exit 1"],
                     clock: () => 0,
-                    namePrefix: `${tag}-${mode}`,
                 });
                 await server.setup();
                 await server.publishPassive(BLUE);
@@ -135,9 +134,10 @@ describe("drill: rejected steps under load", function () {
                 it("the migration exits 1: run-migrations.sh fails with its status and leaves no container; live unaffected", async function () {
                     load = startLiveLoad();
                     await sleep(200);
-                    const command = server.migrateCommand("green");
+                    const { command, stdin } = await server.migrateCommand("green");
                     const containerName = command.argv[2];
-                    const r = await server.exec("green-migrate", command, MIGRATION_ENV);
+                    assert.equal(stdin, MIGRATION_ENV, "the color's env on stdin");
+                    const r = await server.exec("green-migrate", command, stdin);
                     assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
                     assert.match(r.stderr, /^migrating$/m, "the migration's own output is shown");
                     assert.match(r.stderr, /run-migrations: migrations failed with exit 1/);

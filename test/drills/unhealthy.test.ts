@@ -45,7 +45,7 @@ describe("drill: a new color that never becomes healthy", function () {
             before(async function () {
                 nginx = await startDrillNginx({ njs: mode === "state", workerProcesses: "1" });
                 site = { live: await freePort(), passive: await freePort() };
-                server = new DrillServer({ mode, confDir: nginx.confDir, nginx: nginx.control, hostPorts, site, release: R0, migrate: [], clock: () => 0, namePrefix: `${tag}-${mode}` });
+                server = new DrillServer({ mode, confDir: nginx.confDir, nginx: nginx.control, hostPorts, site, release: R0, migrate: [], clock: () => 0, healthTimeoutSeconds: HEALTH_TIMEOUT_SECONDS, recheckSeconds: RECHECK_SECONDS });
                 await server.setup();
                 await server.publishPassive(R0);
                 await server.publishLive(R0);
@@ -69,7 +69,7 @@ describe("drill: a new color that never becomes healthy", function () {
                 const r1 = next(R0, "prepare", "v2");
                 await replaceColorContainer({ name: names.green, hostPort: hostPorts.green, color: "green", version: "v2", health });
                 const waitStart = Date.now();
-                const wait = await server.exec("green-healthy", server.waitHealthyCommand("green", HEALTH_TIMEOUT_SECONDS));
+                const wait = await server.exec("green-healthy", server.planned(r1, "green-healthy").command);
                 const waited = Date.now() - waitStart;
                 if (wait.code === 0) await server.publishPassive(r1);
                 assert.equal(wait.code, 1, `${wait.stdout}${wait.stderr}`);
@@ -81,7 +81,7 @@ describe("drill: a new color that never becomes healthy", function () {
 
                 // deploy, were it attempted anyway: the re-check of the live-to-be color fails first.
                 const r2 = next(r1, "deploy");
-                const recheck = await server.exec("live-healthy", server.waitHealthyCommand("green", RECHECK_SECONDS));
+                const recheck = await server.exec("live-healthy", server.planned(r2, "live-healthy").command);
                 if (recheck.code === 0) await server.publishLive(r2);
                 assert.equal(recheck.code, 1, `${recheck.stdout}${recheck.stderr}`);
 

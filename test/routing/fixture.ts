@@ -1,33 +1,31 @@
-// A real nginx routing to two real color backends, set up in either switching mode the way
-// the program sets up a server: upstreams.conf from renderUpstreams(app), the listeners
-// from renderSite (one for $portal_live, one for $portal_passive), and the route files
-// from the real renderers, published by the real scripts.
+// A real nginx routing to two real color backends, set up in any switching mode the way the
+// program sets up a server: a validated config whose colors' host ports are the backends
+// and whose nginx is the test's, and the steps of the program's rollout plan run as planned
+// (lib/plan/rollout.ts, harness/planned.ts): the server's Routing steps before its routes
+// (init-routes.sh in reload mode, upstreams.conf, router.conf in state and lua mode,
+// site.conf), then its route-passive and route-live steps.
 //
-//   reload: upstreams.conf, live.conf, passive.conf and site.conf are the initial files;
-//           every later switch goes through scripts/switch-route.sh (nginx -t + reload).
-//   state:  nginx starts with upstreams.conf only; router.conf (renderRouterConf, pointing
-//           at this repository's scripts/portal-router.js, state dir = the nginx portal dir)
-//           and site.conf are then published with switch-route.sh, as the Routing component
-//           publishes its static files; live.state / passive.state only ever through
-//           scripts/switch-state.sh.
-//   lua:    as state, with the LuaJIT router (renderLuaRouterConf: scripts/portal_router.lua,
-//           control socket in the portal dir) and listeners that set their variables with
-//           set_by_lua; the state files through scripts/switch-lua.sh.
+// A test then publishes any route (a canary share, a salt, a sticky cookie) with the
+// command of the plan's route-live / route-passive step and the mode's renderer for that
+// route, which is what the plan's step carries for the release that routes so.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import type { AppConfig, Color, PortalConfig, SplitMode } from "../../lib/config/config";
-import { LIVE_FILE, PASSIVE_FILE, SITE_FILE, UPSTREAMS_FILE, renderLiveRoute, renderPassiveRoute, renderSite, renderUpstreams } from "../../lib/nginx/nginxRoutes";
 import { liveRoute, passiveRoute, type LiveRoute, type PassiveRoute } from "../../lib/model/rollout";
-import { LIVE_STATE_FILE, PASSIVE_STATE_FILE, ROUTER_FILE, renderLiveState, renderPassiveState, renderRouterConf } from "../../lib/nginx/stateRoutes";
-import { controlSocket, renderLuaRouterConf } from "../../lib/nginx/luaRoutes";
+import { validateConfig } from "../../lib/config/config";
+import { routeMode } from "../../lib/nginx/routeModes";
+import { stepOf } from "../../lib/plan/plan";
+import { planRollout } from "../../lib/plan/rollout";
+import { tracksOf } from "../../lib/model/tracks";
+import { componentCommands, plannedCommand } from "../../harness/planned";
 import { startColorBackends, type ColorBackend } from "../../harness/backends";
 import { freePort } from "../../harness/http";
 import { startNginx, type NginxInstance } from "../../harness/nginx";
 import * as cmd from "../../lib/server/commands";
 import { ROUTE_MODE_NAMES, type RouteModeName } from "../../lib/nginx/routeModes";
-import { REPO_ROOT, SCRIPTS_DIR, describeResult, run, runScript } from "../../harness/run";
+import { REPO_ROOT, describeResult, run, runScript } from "../../harness/run";
 
 export type Mode = RouteModeName;
 /** Every switching mode the program has (lib/nginx/routeModes.ts): a new one runs every routing test. */
@@ -107,29 +105,15 @@ export async function switchState(target: string, content: string) {
     return runScript("switch-state.sh", [target], { input: content, timeoutMs: 15_000 });
 }
 
-/** Lua mode: the state file, then nginx re-reads it over the control socket next to it. */
-export async function switchLua(target: string, content: string) {
-    return runScript("switch-lua.sh", [target, controlSocket(path.dirname(target))], { input: content, timeoutMs: 15_000 });
-}
-
-/** The reload-free modes' switch for `mode` (state or lua). */
-export function switchStateFor(mode: Mode): (target: string, content: string) => ReturnType<typeof switchState> {
-    return mode === "lua" ? switchLua : switchState;
-}
+/** The fixture's one server. */
+const HOST = "web1";
 
 export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorBackend, opts: RoutingOptions = {}): Promise<RoutingSetup> {
-    const app = appConfig(blue, green);
     const site = { address: "127.0.0.1", live: await freePort(), passive: await freePort() };
     const liveRouteInit = opts.live ?? live("blue");
     const passiveRouteInit = opts.passive === undefined ? passive("blue") : opts.passive;
-    const portalFiles: Record<string, string> = { [UPSTREAMS_FILE]: renderUpstreams(app) };
-    if (mode === "reload") {
-        portalFiles[LIVE_FILE] = renderLiveRoute(liveRouteInit);
-        if (passiveRouteInit) portalFiles[PASSIVE_FILE] = renderPassiveRoute(passiveRouteInit);
-        portalFiles[SITE_FILE] = renderSite(site);
-    }
     const nginx = await startNginx({
-        portalFiles,
+        portalFiles: {},
         // The instance's own port only answers the readiness probe; traffic goes to the site.
         serverBody: 'location / { return 200 "nginx\\n"; }',
         njs: mode === "state",
@@ -137,39 +121,45 @@ export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorB
         httpExtra: opts.httpExtra,
     });
     const dir = nginx.portalDir;
-    const liveFile = path.join(dir, mode === "reload" ? LIVE_FILE : LIVE_STATE_FILE);
-    const passiveFile = path.join(dir, mode === "reload" ? PASSIVE_FILE : PASSIVE_STATE_FILE);
-
-    const publishStatic = async (file: string, content: string) => {
-        const r = await switchRoute(nginx, path.join(dir, file), content);
-        assert.equal(r.code, 0, `publishing ${file}: ${describeResult(r)}`);
+    const app = appConfig(blue, green);
+    const config = validateConfig({
+        image: "portal-fixture",
+        release: { tags: { blue: "v1", green: "v2" }, live: "blue", passive: "blue", canary: 0 },
+        servers: [{ name: HOST, host: "127.0.0.1", primary: true }],
+        app: { port: app.port, healthPath: app.healthPath, hostPorts: app.hostPorts, upstreamHost: app.upstreamHost },
+        nginx: { mode, confDir: dir, ...nginx.control, canary: { mode: "request", cookie: COOKIE }, site },
+        // Scripts (and so the routers) come from this repository.
+        dir: REPO_ROOT,
+        target: "ssh",
+    });
+    const plan = planRollout(config, { stack: "test", notices: false });
+    const track = tracksOf(config)[0]!;
+    const run = async (command: { argv: readonly string[] }, content: string | undefined, what: string) => {
+        const r = await runCommand(command, content);
+        assert.equal(r.code, 0, `${what}: ${describeResult(r)}`);
     };
+    const routeStep = (id: string) => stepOf(plan, `${HOST}-${id}`, "command");
+    const liveFile = routeStep("route-live").publishes!;
+    const passiveFile = routeStep("route-passive").publishes!;
+    assert.equal(path.dirname(liveFile), dir);
     const setLive = async (route: LiveRoute) => {
-        if (mode === "reload") {
-            const r = await switchRoute(nginx, liveFile, renderLiveRoute(route));
-            assert.equal(r.code, 0, describeResult(r));
-        } else {
-            const r = await switchStateFor(mode)(liveFile, renderLiveState(route));
-            assert.equal(r.code, 0, describeResult(r));
-        }
+        const rendered = routeMode(mode).live(route, track);
+        assert.equal(path.join(dir, rendered.file), liveFile);
+        await run(plannedCommand(config, routeStep("route-live")).command, rendered.content, "route-live");
     };
     const setPassive = async (route: PassiveRoute) => {
-        if (mode === "reload") {
-            const r = await switchRoute(nginx, passiveFile, renderPassiveRoute(route));
-            assert.equal(r.code, 0, describeResult(r));
-        } else {
-            const r = await switchStateFor(mode)(passiveFile, renderPassiveState(route));
-            assert.equal(r.code, 0, describeResult(r));
-        }
+        const rendered = routeMode(mode).passive(route, track);
+        assert.equal(path.join(dir, rendered.file), passiveFile);
+        await run(plannedCommand(config, routeStep("route-passive")).command, rendered.content, "route-passive");
     };
 
     try {
-        if (mode !== "reload") {
-            await publishStatic(ROUTER_FILE, mode === "lua" ? renderLuaRouterConf(dir, SCRIPTS_DIR) : renderRouterConf(dir, SCRIPTS_DIR));
-            await publishStatic(SITE_FILE, renderSite(site, { prefix: "portal", lua: mode === "lua" ? {} : undefined }));
-            await setLive(liveRouteInit);
-            if (passiveRouteInit) await setPassive(passiveRouteInit);
+        for (const step of componentCommands(plan, `${HOST}-routing`).filter((s) => s.id !== `${HOST}-route-passive`)) {
+            const p = plannedCommand(config, step);
+            await run(p.command, p.stdin, step.id);
         }
+        if (passiveRouteInit) await setPassive(passiveRouteInit);
+        await setLive(liveRouteInit);
     } catch (err) {
         await nginx.stop();
         throw err;
@@ -187,6 +177,11 @@ export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorB
         portalEntries: () => fs.readdirSync(dir).sort(),
         stop: () => nginx.stop(),
     };
+}
+
+/** Runs one command as the program runs a step, `input` on stdin. */
+function runCommand(command: { argv: readonly string[] }, input?: string) {
+    return run(command.argv[0]!, command.argv.slice(1), { input, timeoutMs: 60_000 });
 }
 
 export interface Reply {

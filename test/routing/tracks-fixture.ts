@@ -1,29 +1,27 @@
 // Tracks and the edge on a real nginx, set up the way the program sets up a host: a
 // validated PortalConfig (the production stack with a py3 track and an edge, its hosts and
-// ports moved to loopback), the files from the real renderers (routeMode().staticFiles,
-// renderEdgeUpstreams, renderEdgeSite, routerFile, edgeRoute, routeMode().live/passive) and
-// every publication through the program's own commands (publishStaticFile,
-// routeMode().publishRoute, initRoutes), which run this repository's scripts/.
+// ports moved to loopback), and every nginx step taken from the program's rollout plan
+// (lib/plan/rollout.ts) by its id and run with its own command line and stdin, which run
+// this repository's scripts/ (the config's dir is this repository).
 //
-// nginx starts with the upstream files only; everything else is published in the order of
-// components/edge.ts and components/routing.ts:
-//   edge, reload: init-routes.sh CONF_DIR edge, edge-site.conf (switch-route.sh), then
-//                 edge-live.conf (switch-route.sh) for each split.
-//   edge, state:  router.conf, edge-site.conf (switch-route.sh), then edge-live.state
-//                 (switch-state.sh) for each split.
-//   server:       per track, init-routes.sh (reload mode), the track's remaining static
-//                 files, then its passive and live routes.
+// nginx starts with no portal file; then, in plan order:
+//   edge:    lb1's steps before its split (init-routes.sh CONF_DIR edge in reload mode,
+//            edge-upstreams.conf, router.conf in state and lua mode, edge-site.conf), then
+//            lb1-edge-route for each split;
+//   server:  per track, the Routing component's steps before its passive route
+//            (init-routes.sh in reload mode, the static files), then its passive and live routes.
 //
 // The edge's "servers" are two loopback addresses, 127.0.0.1 and 127.0.0.2: on each, one
 // backend per track listens on that track's live listener port (the same port on both
 // addresses, as on real servers), so renderEdgeUpstreams' `server <host>:<port>` lines are
 // the real ones and the edge upstream really spreads over two servers.
 import assert from "node:assert/strict";
-import * as cmd from "../../lib/server/commands";
 import { validateConfig, type PortalConfig, type RawConfig, type SplitMode } from "../../lib/config/config";
-import { EDGE, EDGE_SCOPE, edgeRoute, renderEdgeSite, renderEdgeUpstreams } from "../../lib/nginx/edgeRoutes";
-import { publishStaticFile, routeMode, type RouteFile } from "../../lib/nginx/routeModes";
+import { routeMode, type RouteFile } from "../../lib/nginx/routeModes";
 import type { ShellCommand } from "../../lib/server/shell";
+import { componentCommands, runPlannedStep } from "../../harness/planned";
+import { planRollout } from "../../lib/plan/rollout";
+import { stepOf } from "../../lib/plan/plan";
 import { tracksOf, type Track } from "../../lib/model/tracks";
 import { startColorBackend, type ColorBackend } from "../../harness/backends";
 import { freePort } from "../../harness/http";
@@ -33,6 +31,8 @@ import { productionWithSite, withTracks } from "../support/stacks";
 import { COOKIE, type Mode } from "./fixture";
 
 export const PY3 = "py3";
+/** The edge host's name in the config. */
+export const EDGE_HOST = "lb1";
 export const MAIN = "main";
 /** The two "servers" behind the edge. */
 export const SERVER_HOSTS = ["127.0.0.1", "127.0.0.2"] as const;
@@ -56,20 +56,23 @@ export function attach(config: PortalConfig, nginx: NginxInstance): void {
     Object.assign(config.nginx, nginx.control);
 }
 
-/** Publish a static file as the program does (switch-route.sh: nginx -t, reload, new workers serving). */
-export async function publishStatic(config: PortalConfig, { file, content }: RouteFile): Promise<void> {
-    const r = await runCommand(publishStaticFile(config, REPO_ROOT, file), content);
-    assert.equal(r.code, 0, `publishing ${file}: ${describeResult(r)}`);
+/** Runs the plan's step `id` for `config` as the program runs it; asserts it exits 0. */
+export async function runPlanned(config: PortalConfig, id: string): Promise<void> {
+    const r = await runPlannedStep(config, planRollout(config, { stack: "test", notices: false }), id);
+    assert.equal(r.code, 0, `${id}: ${describeResult(r)}`);
 }
 
-/** Publish a live or passive route file with the mode's command. */
+/** The planned command steps of `component` on a host, before its routes (`<host>-…route…` excluded), in plan order. */
+export async function runPlannedSetup(config: PortalConfig, component: string): Promise<string[]> {
+    const plan = planRollout(config, { stack: "test", notices: false });
+    const ids = componentCommands(plan, component).filter((s) => !/-route(-live|-passive)?$/.test(s.id) && !/-(preflight|setup)$/.test(s.id)).map((s) => s.id);
+    for (const id of ids) await runPlanned(config, id);
+    return ids;
+}
+
+/** Publish a live or passive route file with the mode's command (a route the plan would not publish). */
 export async function publishRoute(config: PortalConfig, { file, content }: RouteFile): Promise<RunResult> {
     return runCommand(routeMode(config.nginx.mode).publishRoute(config, REPO_ROOT, file), content);
-}
-
-export async function initRoutes(config: PortalConfig, track?: string): Promise<void> {
-    const r = await runCommand(cmd.initRoutes(REPO_ROOT, config.nginx.confDir, track));
-    assert.equal(r.code, 0, describeResult(r));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -138,37 +141,30 @@ export async function startEdge(mode: Mode): Promise<EdgeSetup> {
         py3.site = { address: "127.0.0.1", live: backends[PY3][0]!.port, passive: await freePort() };
         // The edge host's address only says where the program would ssh to (a host of its own:
         // validation refuses a server's); its nginx here is the local one below.
-        raw.edge = { hosts: [{ name: "lb1", host: "127.0.0.3" }], listen: { address: "127.0.0.1", port: edgePort }, split: { track: PY3, percent: 0 }, trackPorts };
+        raw.edge = { hosts: [{ name: EDGE_HOST, host: "127.0.0.3" }], listen: { address: "127.0.0.1", port: edgePort }, split: { track: PY3, percent: 0 }, trackPorts, dir: REPO_ROOT };
         // Scripts (and so the njs router) come from this repository.
         raw.dir = REPO_ROOT;
         const config = validateConfig(raw);
-        const edge = config.edge!;
         const tracks = tracksOf(config);
 
-        const upstreams: RouteFile = { file: `${EDGE}-upstreams.conf`, content: renderEdgeUpstreams(config, tracks) };
         nginx = await startNginx({
-            portalFiles: { [upstreams.file]: upstreams.content },
+            portalFiles: {},
             serverBody: 'location / { return 200 "nginx\\n"; }',
             njs: mode === "state",
             lua: mode === "lua",
         });
         attach(config, nginx);
         const n = nginx;
-        // components/edge.ts, after the upstreams.
-        if (mode === "reload") await initRoutes(config, EDGE);
-        const router = routeMode(mode).router;
-        const files: RouteFile[] = [...(router ? [router(config, REPO_ROOT)] : []), { file: `${EDGE}-site.conf`, content: renderEdgeSite(edge, routeMode(mode)) }];
-        for (const f of files) await publishStatic(config, f);
+        const planned = await runPlannedSetup(config, EDGE_HOST);
+        assert.deepEqual(planned, [...(mode === "reload" ? [`${EDGE_HOST}-edge-routes-init`] : []), `${EDGE_HOST}-edge-upstreams`, ...(mode === "reload" ? [] : [`${EDGE_HOST}-router`]), `${EDGE_HOST}-edge-site`]);
 
         const setSplit = async (percent: number, splitMode: SplitMode = "request") => {
             config.edge!.split = { track: PY3, percent };
             config.nginx.canary = { mode: splitMode, cookie: COOKIE };
-            const route = routeMode(mode).live(edgeRoute(config, config.edge!), EDGE_SCOPE);
-            const r = await publishRoute(config, route);
-            assert.equal(r.code, 0, `split ${percent}%: ${describeResult(r)}`);
+            await runPlanned(config, `${EDGE_HOST}-edge-route`);
         };
         await setSplit(0);
-        const liveFile = `${n.portalDir}/${routeMode(mode).live({ color: MAIN }, EDGE_SCOPE).file}`;
+        const liveFile = stepOf(planRollout(config, { stack: "test", notices: false }), `${EDGE_HOST}-edge-route`, "command").publishes!;
         return {
             mode,
             config,

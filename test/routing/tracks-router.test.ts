@@ -1,7 +1,6 @@
-// Two tracks on one server, through one real nginx, in both switching modes: the main track
+// Two tracks on one server, through one real nginx, in every switching mode: the main track
 // (blue/green) and py3 (red/black), each with its own upstreams, listeners and route files,
-// all rendered by routeMode(mode).staticFiles / live / passive and published with the
-// program's own commands (see tracks-fixture.ts).
+// every one of them a step of the program's rollout plan run as planned (see tracks-fixture.ts).
 //
 //   state:  one router.conf for both; py3's listeners set $portal_track py3, so the njs router
 //           reads py3-live.state / py3-passive.state for them and live.state / passive.state
@@ -12,16 +11,16 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { validateConfig, type PortalConfig } from "../../lib/config/config";
-import { UPSTREAMS_FILE } from "../../lib/nginx/nginxRoutes";
-import { liveRoute, passiveRoute, type LiveRoute } from "../../lib/model/rollout";
+import { type LiveRoute } from "../../lib/model/rollout";
 import { routeMode, type RouteFile } from "../../lib/nginx/routeModes";
+import { namesOf } from "../../lib/model/tracks";
 import { tracksOf, type Track } from "../../lib/model/tracks";
 import { startColorBackend, type ColorBackend } from "../../harness/backends";
 import { freePort } from "../../harness/http";
 import { startNginx, type NginxInstance } from "../../harness/nginx";
 import { REPO_ROOT, describeResult } from "../../harness/run";
 import { COOKIE, MODES, crashes, get, inLanes } from "./fixture";
-import { PY3, attach, baseRaw, initRoutes, publishRoute, publishStatic, runCommand } from "./tracks-fixture";
+import { PY3, attach, baseRaw, publishRoute, runCommand, runPlanned, runPlannedSetup } from "./tracks-fixture";
 
 const COLORS = ["blue", "green", "red", "black"] as const;
 type Listener = "mainLive" | "mainPassive" | "py3Live" | "py3Passive";
@@ -54,10 +53,12 @@ for (const mode of MODES) {
             const r = await publishRoute(config, route);
             assert.equal(r.code, 0, `${route.file}: ${describeResult(r)}`);
         };
-        /** Edit a track's release in the config, then publish its live route as the program renders it. */
+        /** The plan's route step of a track on web1 (its passive or live route). */
+        const publishPlanned = (t: Track, slot: "route-passive" | "route-live") => runPlanned(config, `web1-${namesOf(t).scoped(slot)}`);
+        /** Edit a track's release in the config, then run the plan's live route step. */
         const setLive = async (t: () => Track, release: { live: string; passive: string; canary: number }) => {
             Object.assign(t().release, release);
-            await publish(routeMode(mode).live(liveRoute(config, t()), t()));
+            await publishPlanned(t(), "route-live");
         };
         const fingerprint = (names: string[]) => names.map((n) => ({ n, bytes: fs.readFileSync(file(n), "utf8"), ino: fs.statSync(file(n)).ino }));
 
@@ -84,22 +85,12 @@ for (const mode of MODES) {
                 py3Passive: `http://127.0.0.1:${config.tracks[0]!.site.passive}/`,
             };
 
-            // nginx starts with both tracks' upstreams only.
-            const isUpstreams = (f: RouteFile) => f.file.endsWith(UPSTREAMS_FILE);
-            const upstreams = tracksOf(config).flatMap((tr) => routeMode(mode).staticFiles(config, tr).filter(isUpstreams));
-            assert.deepEqual(upstreams.map((f) => f.file), ["upstreams.conf", "py3-upstreams.conf"]);
-            nginx = await startNginx({
-                portalFiles: Object.fromEntries(upstreams.map((f) => [f.file, f.content])),
-                serverBody: 'location / { return 200 "nginx\\n"; }',
-                njs: mode === "state",
-            lua: mode === "lua",
-            });
+            // nginx starts with no portal file; each track's Routing steps before its routes, as planned.
+            nginx = await startNginx({ portalFiles: {}, serverBody: 'location / { return 200 "nginx\\n"; }', njs: mode === "state", lua: mode === "lua" });
             attach(config, nginx);
-            // components/routing.ts, track by track: init-routes.sh (reload), the other static files.
-            for (const tr of tracksOf(config)) {
-                if (mode === "reload") await initRoutes(config, tr.main ? undefined : tr.name);
-                for (const f of routeMode(mode).staticFiles(config, tr).filter((f) => !isUpstreams(f))) await publishStatic(config, f);
-            }
+            const planned = [...(await runPlannedSetup(config, "web1-routing")), ...(await runPlannedSetup(config, "web1-py3-routing"))];
+            const init = (scope: string) => (mode === "reload" ? [`web1-${scope}routes-init`] : []);
+            assert.deepEqual(planned, [...init(""), "web1-upstreams", ...(mode === "reload" ? [] : ["web1-router"]), "web1-site", ...init("py3-"), "web1-py3-upstreams", "web1-py3-site"]);
         });
 
         after(async function () {
@@ -111,8 +102,8 @@ for (const mode of MODES) {
             for (const l of ["mainLive", "mainPassive", "py3Live", "py3Passive"] as const) await only(l, "502", 6);
             assert.deepEqual(counts(), { blue: 0, green: 0, red: 0, black: 0 });
             for (const tr of [main(), py3()]) {
-                await publish(routeMode(mode).passive(passiveRoute(config, tr), tr));
-                await publish(routeMode(mode).live(liveRoute(config, tr), tr));
+                await publishPlanned(tr, "route-passive");
+                await publishPlanned(tr, "route-live");
             }
             const names = fs.readdirSync(nginx.portalDir).filter((n) => !n.startsWith("."));
             const routeFiles = mode !== "reload" ? ["live.state", "passive.state", "py3-live.state", "py3-passive.state"] : ["live.conf", "passive.conf", "py3-live.conf", "py3-passive.conf"];
@@ -201,8 +192,8 @@ for (const mode of MODES) {
                 assert.match(fs.readFileSync(nginx.errorLog, "utf8"), /portal_unrouted/);
 
                 for (const tr of [main(), py3()]) {
-                    await publish(routeMode(mode).passive(passiveRoute(config, tr), tr));
-                    await publish(routeMode(mode).live(liveRoute(config, tr), tr));
+                    await publishPlanned(tr, "route-passive");
+                    await publishPlanned(tr, "route-live");
                 }
                 await only("mainLive", "200 blue v1", 10);
                 await only("py3Live", "200 red py1", 10);
@@ -221,7 +212,7 @@ for (const mode of MODES) {
                 await only("py3Live", "502", 20);
                 assert.deepEqual(counts(), c0, "nothing reached any backend, blue included");
                 await only("mainLive", "200 blue v1", 10);
-                await publish(routeMode(mode).live(liveRoute(config, py3()), py3()));
+                await publishPlanned(py3(), "route-live");
                 await only("py3Live", "200 red py1", 10);
                 assert.deepEqual(crashes(nginx), []);
             });
