@@ -1,4 +1,4 @@
-// npm run plan -- --stack <name> [--json]
+// npm run plan -- --stack <name> [--json | --steps]
 // Prints what the program declares for Pulumi.<name>.yaml, evaluated offline (no Pulumi
 // CLI, servers or credentials). Invalid config: the message on stderr, exit 1, no stdout.
 
@@ -9,6 +9,8 @@ import { previewForJson, previewSteps, renderPreview, type EnginePreview } from 
 import { evaluate, resolved } from "../offline/evaluate";
 import type { ProgramOutputs } from "../program";
 import { planStack, readStackFile, validateStackFile, type Plan, type ServerPlan } from "../offline/plan";
+import { renderSteps } from "../lib/plan/describe";
+import { planRollout } from "../lib/plan/rollout";
 
 export interface PlanResult {
     code: 0 | 1 | 2;
@@ -22,6 +24,7 @@ export const PLAN_USAGE = `usage: npm run -s plan -- --stack <name> [--json] [--
   --compare <file>        also list what changes from an earlier version of the stack file, as a preview would
                           (the path is relative to the directory you run the command in)
   --brief                 with --compare: one line per step, without each input's old -> new
+  --steps                 the rollout plan itself: every host's steps in order, what each runs and waits for
   -h, --help, help        this text
 `;
 
@@ -30,6 +33,7 @@ const FLAGS: FlagSpec[] = [
     { name: "json", value: false },
     { name: "compare", value: true },
     { name: "brief", value: false },
+    { name: "steps", value: false },
 ];
 
 interface Args {
@@ -41,11 +45,12 @@ interface Args {
     compareName?: string;
     help: boolean;
     brief: boolean;
+    steps: boolean;
 }
 
 function parsePlanArgs(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Args {
     const { flags, words, help } = parseArgs(argv, FLAGS);
-    if (help) return { stack: "", json: false, help: true, brief: false };
+    if (help) return { stack: "", json: false, help: true, brief: false, steps: false };
     if (words.length > 0) throw new UsageError(`unexpected argument ${words[0]}${didYouMean(`--${words[0]}`, FLAGS.map((f) => `--${f.name}`))}`);
     const stack = flags.get("stack");
     if (typeof stack !== "string") throw new UsageError(`--stack <name> is required (stacks: ${stacksIn(cwd).join(", ") || "none"})`);
@@ -55,7 +60,9 @@ function parsePlanArgs(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Arg
     const compare = compareName === undefined ? undefined : callerPath(compareName, cwd, env, "plan");
     if (compare !== undefined && !fs.existsSync(compare)) throw new UsageError(`--compare ${compareName}: no file ${compare}`);
     if (flags.has("brief") && compare === undefined) throw new UsageError("--brief goes with --compare <file>");
-    return { stack, json: flags.get("json") === true, compare, compareName, help: false, brief: flags.get("brief") === true };
+    const steps = flags.get("steps") === true;
+    if (steps && (compare !== undefined || flags.has("json"))) throw new UsageError("--steps goes alone (without --compare or --json)");
+    return { stack, json: flags.get("json") === true, compare, compareName, help: false, brief: flags.get("brief") === true, steps };
 }
 
 /**
@@ -134,11 +141,17 @@ function npmBannerNote(env: NodeJS.ProcessEnv): string {
  */
 export async function runPlan(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<PlanResult> {
     try {
-        const { stack, json, compare, compareName, help, brief } = parsePlanArgs(argv, cwd, env);
+        const { stack, json, compare, compareName, help, brief, steps } = parsePlanArgs(argv, cwd, env);
         if (help) return { code: 0, stdout: PLAN_USAGE, stderr: "" };
         const file = path.join(cwd, `Pulumi.${stack}.yaml`);
         const compareLabel = compareName ?? "";
         try {
+            if (steps) {
+                const stackFile = readStackFile(file);
+                const config = validateStackFile(stackFile);
+                const plan = planRollout(config, { stack, notices: stackFile.secrets["portal:slackWebhook"] !== undefined });
+                return { code: 0, stdout: renderSteps(plan), stderr: "" };
+            }
             const preview = compare === undefined ? undefined : await previewFrom(compare, file);
             const plan = await planStack(readStackFile(file));
             // Where the engine would refuse, so does the preview: exit 1, its errors on stderr too.

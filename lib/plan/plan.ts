@@ -173,10 +173,6 @@ export function argvWith(build: (word: string) => ShellCommand, ref: Ref): Arg[]
     return argv.map((a) => (a === MARK ? ref : a));
 }
 
-export function isRef(value: unknown): value is Ref {
-    return typeof value === "object" && value !== null && "ref" in value;
-}
-
 /** A plan value for people: a Ref as `<what>`. */
 export function describeArg(arg: Arg | Text): string {
     if (typeof arg === "string") return arg;
