@@ -138,3 +138,30 @@ describe("the rollout plan with a second track and an edge (pure)", () => {
         assert.ok(plan.steps.some((s) => s.id === "portal-py3-release-stamp"));
     });
 });
+
+describe("the rollout plan as data: a rolling switch is a transformation of it (pure)", () => {
+    /** Live switches `size` servers at a time: each server's live switch also waits for the live record of the server `size` before it. */
+    function rolling(plan: RolloutPlan, servers: readonly string[], size: number): RolloutPlan {
+        const extra = new Map(servers.slice(size).map((s, i) => [`${s}-route-live`, `${servers[i]}-record-live`]));
+        return { ...plan, steps: plan.steps.map((s) => (extra.has(s.id) ? { ...s, waitsFor: [...s.waitsFor, extra.get(s.id)!] } : s)) };
+    }
+    const plan = planOf(withRelease(steadyBlue(), { live: "green", passive: "green", tags: { green: "2020.08.07-1" } }));
+
+    it("one server at a time: web2 switches after web1 recorded its switch, web3 after web2; the plan stays in order", () => {
+        const one = rolling(plan, SERVERS, 1);
+        assertAfter(one, "web2-route-live", "web1-record-live");
+        assertAfter(one, "web3-route-live", "web2-record-live", "web1-record-live");
+        assert.ok(!waitsOn(plan, "web2-route-live").has("web1-record-live"), "the plain plan switches every server at once");
+        const seen = new Set<string>();
+        for (const step of one.steps) {
+            for (const dep of step.waitsFor) assert.ok(seen.has(dep), `${step.id} waits for ${dep}, planned after it`);
+            seen.add(step.id);
+        }
+    });
+
+    it("two at a time: web1 and web2 together, web3 after web1", () => {
+        const two = rolling(plan, SERVERS, 2);
+        assert.ok(!waitsOn(two, "web2-route-live").has("web1-record-live"));
+        assertAfter(two, "web3-route-live", "web1-record-live");
+    });
+});
