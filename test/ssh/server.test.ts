@@ -17,6 +17,8 @@ import { freePort, httpGet } from "../../harness/http";
 import { runNginx, type NginxProcess } from "../../harness/nginx";
 import { makeTempDir, removeTempDir, run, SCRIPTS_DIR, type RunResult } from "../../harness/run";
 import { plannedSteps, plain, runSteps, type StepRecord } from "../../harness/declaredRun";
+import { planRollout } from "../../lib/plan/rollout";
+import { modelOf } from "../support/stacks";
 import { SSHD, startSshd, type SshServer } from "../../harness/sshd";
 
 const PID = process.pid;
@@ -111,6 +113,17 @@ describe("a server over real ssh (sshd, bootstrap-server.sh, nginx, Docker)", fu
     const DEPLOYED = { tags: { blue: "r1", green: "r2" }, live: "green", passive: "green", canary: 0 };
     const ROLLED_BACK = { tags: { blue: "r1", green: "r2" }, live: "blue", passive: "blue", canary: 0 };
 
+    /** What runs is steps of the rollout plan (lib/plan/rollout.ts), each after the planned steps it waits for. */
+    function assertInPlanOrder(config: StackConfig, secrets: StackConfig, names: string[]): void {
+        const plan = planRollout(modelOf(config, secrets), { stack: "test", notices: false });
+        const position = new Map(names.map((n, i) => [n, i]));
+        for (const name of names) {
+            const step = plan.steps.find((s) => s.id === name);
+            assert.ok(step, `${name} is not a step of the plan`);
+            for (const dep of step.waitsFor) if (position.has(dep)) assert.ok(position.get(dep)! < position.get(name)!, `${name} ran before ${dep}, which it waits for`);
+        }
+    }
+
     let previous: Evaluation | undefined;
     /** Evaluates the stack and runs what changed since the previous stage; returns the stage's records. */
     async function stage(label: string, release: Record<string, unknown>, secrets: StackConfig = SECRETS(), extra: StackConfig = {}): Promise<StepRecord[]> {
@@ -118,6 +131,7 @@ describe("a server over real ssh (sshd, bootstrap-server.sh, nginx, Docker)", fu
         // Guarded by the state the previous stage deployed, as `pulumi up` is.
         const evaluation = await evaluate(stack(release, extra), secrets, { lastDeployed: previous?.outputs.deployedState });
         const steps = plannedSteps(previous, evaluation);
+        assertInPlanOrder(stack(release, extra), secrets, steps.map((r) => r.name));
         const log: StepRecord[] = [];
         const failed = await runSteps(sshd!, previous, evaluation, steps, log);
         records.push(...log);
