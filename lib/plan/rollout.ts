@@ -104,12 +104,13 @@ function hostStep(host: HostPlan, suffix: string, parent: string, waitsFor: read
 }
 
 /** Static nginx files one after the other (each is tested with the previous in place); returns the last one's id. */
-function staticFileSteps(config: PortalConfig, host: HostPlan, files: RouteFile[], parent: string, after: readonly string[]): string[] {
+function staticFileSteps(config: PortalConfig, host: HostPlan, files: RouteFile[], parent: string, after: readonly string[]): string {
+    if (files.length === 0) throw new Error(`${host.name}: no static nginx file to publish`);
     let ready = [...after];
     for (const { file, content } of files) {
         ready = [hostStep(host, file.replace(/\.conf$/, ""), parent, ready, { argv: publishStaticFile(config, host.home, file).argv, stdin: content, publishes: `${config.nginx.confDir}/${file}` }).id];
     }
-    return ready;
+    return ready[0]!;
 }
 
 /** A live or passive route file published by the mode's command. */
@@ -240,7 +241,7 @@ function trackOnServer(
         ready.push(hostStep(host, scoped("routes-init"), routing.id, [...ready], { argv: init.argv }).id);
     }
     if (config.target === "local" && track.main) ready.push(localNginx(config, host, routing.id, [...ready]));
-    const [lastStatic] = staticFileSteps(config, host, mode.staticFiles(config, track), routing.id, ready);
+    const lastStatic = staticFileSteps(config, host, mode.staticFiles(config, track), routing.id, ready);
     const passive = passiveRoute(config, track);
     const passiveFile = mode.passive(passive, track);
     const passiveSwitch = routeStep(config, mode, host, scoped("route-passive"), routing.id, passiveFile.file, passiveFile.content, [lastStatic, healthy.get(passive.color)!]);
@@ -448,7 +449,7 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
             ...(mode.router ? [mode.router(config, h.home)] : []),
             { file: `${EDGE}-site.conf`, content: renderEdgeSite(edge!, mode) },
         ];
-        const [lastStatic] = staticFileSteps(config, h, files, h.name, ready);
+        const lastStatic = staticFileSteps(config, h, files, h.name, ready);
         const route = edgeRoute(config, edge!);
         const routed = [route.color, ...(route.canary ? [route.canary.color] : [])];
         const file = mode.live(route, EDGE_SCOPE);
