@@ -9,10 +9,10 @@ import * as cmd from "../lib/server/commands";
 import { validateConfig, type Color, type NginxControl, type PortalConfig, type ReleaseConfig } from "../lib/config/config";
 import type { RouteModeName } from "../lib/nginx/routeModes";
 import { colorRuns } from "../lib/model/rollout";
-import { hostSteps, stepOf } from "../lib/plan/plan";
+import { stepOf } from "../lib/plan/plan";
 import { planRollout, type PortalPlan } from "../lib/plan/rollout";
 import type { ShellCommand } from "../lib/server/shell";
-import { plannedCommand, type PlannedCommand } from "./planned";
+import { plannedCommand, stepsBefore, type PlannedCommand } from "./planned";
 import type { SwitchTimer } from "./switchTimer";
 import { HEALTH_PATH, APP_PORT } from "./colorContainers";
 import { docker, TEST_IMAGE } from "./docker";
@@ -161,12 +161,9 @@ export class DrillServer {
         // catch a broken script); the repository's scripts/ by default.
         const upload = stepOf(plan, `${DRILL_HOST}-scripts`, "upload");
         fs.cpSync(process.env.PORTAL_DRILL_SCRIPTS ?? SCRIPTS_DIR, path.join(upload.remotePath, "scripts"), { recursive: true });
-        const routing = `${DRILL_HOST}-routing`;
-        for (const step of hostSteps(plan, DRILL_HOST)) {
-            if (step.kind === "command" && step.parent === routing && step.id !== `${DRILL_HOST}-route-passive`) {
-                const p = this.planned(this.config.release, step.id.slice(DRILL_HOST.length + 1), {}, plan);
-                await this.must(p.id, p.command, p.stdin);
-            }
+        for (const step of stepsBefore(plan, `${DRILL_HOST}-routing`, `${DRILL_HOST}-route-passive`)) {
+            const p = plannedCommand(this.config, step);
+            await this.must(p.id, p.command, p.stdin);
         }
     }
 

@@ -4,7 +4,7 @@
 // nobody fills in is an error, never a guess.
 
 import type { Color } from "../lib/config/config";
-import { stepOf, type CommandStep, type Ref, type RolloutPlan, type Text } from "../lib/plan/plan";
+import { stepOf, waitsOn, type CommandStep, type Ref, type RolloutPlan, type Text } from "../lib/plan/plan";
 import { saltedRouteContent } from "../lib/plan/rollout";
 import type { PortalConfig } from "../lib/config/config";
 import { ShellCommand } from "../lib/server/shell";
@@ -55,7 +55,13 @@ export function runPlannedStep(config: PortalConfig, plan: RolloutPlan, id: stri
     return run(file!, args, { input: step.stdin, timeoutMs: 60_000 }).then((r) => ({ ...r, step }));
 }
 
-/** A host's command steps under `component`, in plan order (its nginx files, say). */
-export function componentCommands(plan: RolloutPlan, component: string): CommandStep[] {
-    return plan.steps.filter((s): s is CommandStep => s.kind === "command" && s.parent === component);
+/**
+ * What a fresh host runs under `component` before its step `until` (a route switch): the
+ * component's command steps that `until` waits for, in plan order (route include
+ * placeholders, static nginx files; not the host's preflight or directories).
+ */
+export function stepsBefore(plan: RolloutPlan, component: string, until: string): CommandStep[] {
+    const before = waitsOn(plan, until);
+    const scripts = new Map(plan.hosts.map((h) => [h.name, h.scripts]));
+    return plan.steps.filter((s): s is CommandStep => s.kind === "command" && s.parent === component && before.has(s.id) && waitsOn(plan, s.id).has(scripts.get(s.host)!));
 }

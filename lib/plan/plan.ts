@@ -149,6 +149,8 @@ export interface PlannedHost {
     /** ssh address (ignored for the local target). */
     address: string;
     hostKey?: string;
+    /** Its scripts upload: every later command on it waits for this step. */
+    scripts: string;
 }
 
 export interface RolloutPlan {

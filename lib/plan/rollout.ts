@@ -33,7 +33,7 @@ import { ShellCommand } from "../server/shell";
 import { dockerSshOpts } from "../server/sshOptions";
 import { PROJECT } from "../model/project";
 import { containerPolicy } from "./containerPolicy";
-import { argvWith, type CommandStep, type ComponentKind, type PlannedComponent, type RolloutPlan, type SaltedRoute, type ServerOutputs, type Step, type Text } from "./plan";
+import { argvWith, type CommandStep, type ComponentKind, type PlannedComponent, type PlannedHost, type RolloutPlan, type SaltedRoute, type ServerOutputs, type Step, type Text } from "./plan";
 
 /** Seconds the deploy-time re-check of the live color may take: it already passed its health wait. */
 export const RECHECK_SECONDS = 30;
@@ -440,9 +440,9 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
     for (const { server } of hosts) b.components.find((c) => c.id === server.name)!.outputs = { ...main.servers[server.name] };
 
     // The edge routes to a track only once every server has recorded its live switch.
-    const splits = edges.map(({ host }) => {
+    const edgeHosts = edges.map(({ host }) => ({ host, plan: beginHost(b, config, host.name, edge!.dir, gate) }));
+    const splits = edgeHosts.map(({ host, plan: h }) => {
         const mode = routeMode(config.nginx.mode);
-        const h = beginHost(b, config, host.name, edge!.dir, gate);
         const ready = mode.initRoutes ? [hostStep(h, `${EDGE}-routes-init`, h.name, [], { argv: mode.initRoutes(h.home, config.nginx.confDir, EDGE).argv }).id] : [];
         const files: RouteFile[] = [
             { file: `${EDGE}-upstreams.conf`, content: renderEdgeUpstreams(config, tracks) },
@@ -458,9 +458,9 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
         return split.id;
     });
 
-    const hostList = [
-        ...config.servers.map((s) => ({ name: s.name, role: "server" as const, address: s.host, ...(s.hostKey ? { hostKey: s.hostKey } : {}) })),
-        ...(edge?.hosts ?? []).map((h) => ({ name: h.name, role: "edge" as const, address: h.host, ...(h.hostKey ? { hostKey: h.hostKey } : {}) })),
+    const hostList: PlannedHost[] = [
+        ...hosts.map(({ server, host }) => ({ name: server.name, role: "server" as const, address: server.host, ...(server.hostKey ? { hostKey: server.hostKey } : {}), scripts: host.scripts })),
+        ...edgeHosts.map(({ host, plan }) => ({ name: host.name, role: "edge" as const, address: host.host, ...(host.hostKey ? { hostKey: host.hostKey } : {}), scripts: plan.scripts })),
     ];
     b.components[0].outputs = { stage: main.stage };
     return { components: b.components, steps: b.steps, hosts: hostList, routed: [...Object.values(liveRecords).flat(), ...splits], tracks: trackPlans };

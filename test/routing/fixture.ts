@@ -19,7 +19,7 @@ import { routeMode } from "../../lib/nginx/routeModes";
 import { stepOf } from "../../lib/plan/plan";
 import { planRollout } from "../../lib/plan/rollout";
 import { tracksOf } from "../../lib/model/tracks";
-import { componentCommands, plannedCommand } from "../../harness/planned";
+import { plannedCommand, stepsBefore } from "../../harness/planned";
 import { startColorBackends, type ColorBackend } from "../../harness/backends";
 import { freePort } from "../../harness/http";
 import { startNginx, type NginxInstance } from "../../harness/nginx";
@@ -134,7 +134,7 @@ export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorB
     });
     const plan = planRollout(config, { stack: "test", notices: false });
     const track = tracksOf(config)[0]!;
-    const run = async (command: { argv: readonly string[] }, content: string | undefined, what: string) => {
+    const must = async (command: { argv: readonly string[] }, content: string | undefined, what: string) => {
         const r = await runCommand(command, content);
         assert.equal(r.code, 0, `${what}: ${describeResult(r)}`);
     };
@@ -145,18 +145,18 @@ export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorB
     const setLive = async (route: LiveRoute) => {
         const rendered = routeMode(mode).live(route, track);
         assert.equal(path.join(dir, rendered.file), liveFile);
-        await run(plannedCommand(config, routeStep("route-live")).command, rendered.content, "route-live");
+        await must(plannedCommand(config, routeStep("route-live")).command, rendered.content, "route-live");
     };
     const setPassive = async (route: PassiveRoute) => {
         const rendered = routeMode(mode).passive(route, track);
         assert.equal(path.join(dir, rendered.file), passiveFile);
-        await run(plannedCommand(config, routeStep("route-passive")).command, rendered.content, "route-passive");
+        await must(plannedCommand(config, routeStep("route-passive")).command, rendered.content, "route-passive");
     };
 
     try {
-        for (const step of componentCommands(plan, `${HOST}-routing`).filter((s) => s.id !== `${HOST}-route-passive`)) {
+        for (const step of stepsBefore(plan, `${HOST}-routing`, `${HOST}-route-passive`)) {
             const p = plannedCommand(config, step);
-            await run(p.command, p.stdin, step.id);
+            await must(p.command, p.stdin, step.id);
         }
         if (passiveRouteInit) await setPassive(passiveRouteInit);
         await setLive(liveRouteInit);

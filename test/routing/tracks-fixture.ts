@@ -19,7 +19,7 @@ import assert from "node:assert/strict";
 import { validateConfig, type PortalConfig, type RawConfig, type SplitMode } from "../../lib/config/config";
 import { routeMode, type RouteFile } from "../../lib/nginx/routeModes";
 import type { ShellCommand } from "../../lib/server/shell";
-import { componentCommands, runPlannedStep } from "../../harness/planned";
+import { runPlannedStep, stepsBefore } from "../../harness/planned";
 import { planRollout } from "../../lib/plan/rollout";
 import { stepOf } from "../../lib/plan/plan";
 import { tracksOf, type Track } from "../../lib/model/tracks";
@@ -62,10 +62,9 @@ export async function runPlanned(config: PortalConfig, id: string): Promise<void
     assert.equal(r.code, 0, `${id}: ${describeResult(r)}`);
 }
 
-/** The planned command steps of `component` on a host, before its routes (`<host>-…route…` excluded), in plan order. */
-export async function runPlannedSetup(config: PortalConfig, component: string): Promise<string[]> {
-    const plan = planRollout(config, { stack: "test", notices: false });
-    const ids = componentCommands(plan, component).filter((s) => !/-route(-live|-passive)?$/.test(s.id) && !/-(preflight|setup)$/.test(s.id)).map((s) => s.id);
+/** Runs what a fresh host runs under `component` before its step `until` (harness/planned.ts stepsBefore); returns their ids. */
+export async function runPlannedSetup(config: PortalConfig, component: string, until: string): Promise<string[]> {
+    const ids = stepsBefore(planRollout(config, { stack: "test", notices: false }), component, until).map((s) => s.id);
     for (const id of ids) await runPlanned(config, id);
     return ids;
 }
@@ -155,7 +154,7 @@ export async function startEdge(mode: Mode): Promise<EdgeSetup> {
         });
         attach(config, nginx);
         const n = nginx;
-        const planned = await runPlannedSetup(config, EDGE_HOST);
+        const planned = await runPlannedSetup(config, EDGE_HOST, `${EDGE_HOST}-edge-route`);
         assert.deepEqual(planned, [...(mode === "reload" ? [`${EDGE_HOST}-edge-routes-init`] : []), `${EDGE_HOST}-edge-upstreams`, ...(mode === "reload" ? [] : [`${EDGE_HOST}-router`]), `${EDGE_HOST}-edge-site`]);
 
         const setSplit = async (percent: number, splitMode: SplitMode = "request") => {

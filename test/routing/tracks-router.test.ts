@@ -88,7 +88,7 @@ for (const mode of MODES) {
             // nginx starts with no portal file; each track's Routing steps before its routes, as planned.
             nginx = await startNginx({ portalFiles: {}, serverBody: 'location / { return 200 "nginx\\n"; }', njs: mode === "state", lua: mode === "lua" });
             attach(config, nginx);
-            const planned = [...(await runPlannedSetup(config, "web1-routing")), ...(await runPlannedSetup(config, "web1-py3-routing"))];
+            const planned = [...(await runPlannedSetup(config, "web1-routing", "web1-route-passive")), ...(await runPlannedSetup(config, "web1-py3-routing", "web1-py3-route-passive"))];
             const init = (scope: string) => (mode === "reload" ? [`web1-${scope}routes-init`] : []);
             assert.deepEqual(planned, [...init(""), "web1-upstreams", ...(mode === "reload" ? [] : ["web1-router"]), "web1-site", ...init("py3-"), "web1-py3-upstreams", "web1-py3-site"]);
         });
