@@ -357,7 +357,7 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
 
     // Every host and its preflight first: every host's first change waits for all of them.
     const servers = config.servers.map((server) => {
-        b.component("Server", server.name, name, server.name);
+        const component = b.component("Server", server.name, name, server.name);
         const provider = b.add({
             kind: "dockerProvider",
             id: `${server.name}-docker`,
@@ -369,18 +369,18 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
                 : { address: `ssh://${config.ssh.user}@${server.host}:${config.ssh.port}`, sshOpts: dockerSshOpts(server.hostKey) }),
             ...(config.registry ? { registry: { address: config.registry.server, username: config.registry.username } } : {}),
         });
-        return { server, provider: provider.id, preflight: preflightStep(b, config, server.name, config.dir, true) };
+        return { server, component, provider: provider.id, preflight: preflightStep(b, config, server.name, config.dir, true) };
     });
     const edge = config.edge;
     const edges = (edge?.hosts ?? []).map((host) => {
-        b.component("Edge", host.name, name, host.name);
-        return { host, preflight: preflightStep(b, config, host.name, edge!.dir, false) };
+        const component = b.component("Edge", host.name, name, host.name);
+        return { host, component, preflight: preflightStep(b, config, host.name, edge!.dir, false) };
     });
     const gate = [...servers, ...edges].flatMap((h) => (h.preflight ? [h.preflight] : []));
 
-    const hosts = servers.map(({ server, provider }) => {
+    const hosts = servers.map(({ server, component, provider }) => {
         const host = beginHost(b, config, server.name, config.dir, gate, provider);
-        return { server, host, images: pullSteps(b, config, host, tracks, gate) };
+        return { server, component, host, images: pullSteps(b, config, host, tracks, gate) };
     });
     const primary = hosts.find((h) => h.server.primary)!;
     const liveRecords: Record<string, string[]> = {};
@@ -437,11 +437,11 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
         trackPlans.push({ name: track.name, main: track.main, stage: stageOf(release), servers: Object.fromEntries(hosts.map((h, i) => [h.host.name, onServers[i].outputs])) });
     }
     const main = trackPlans.find((t) => t.main)!;
-    for (const { server } of hosts) b.components.find((c) => c.id === server.name)!.outputs = { ...main.servers[server.name] };
+    for (const { server, component } of hosts) component.outputs = { ...main.servers[server.name] };
 
     // The edge routes to a track only once every server has recorded its live switch.
-    const edgeHosts = edges.map(({ host }) => ({ host, plan: beginHost(b, config, host.name, edge!.dir, gate) }));
-    const splits = edgeHosts.map(({ host, plan: h }) => {
+    const edgeHosts = edges.map(({ host, component }) => ({ host, component, plan: beginHost(b, config, host.name, edge!.dir, gate) }));
+    const splits = edgeHosts.map(({ component, plan: h }) => {
         const mode = routeMode(config.nginx.mode);
         const ready = mode.initRoutes ? [hostStep(h, `${EDGE}-routes-init`, h.name, [], { argv: mode.initRoutes(h.home, config.nginx.confDir, EDGE).argv }).id] : [];
         const files: RouteFile[] = [
@@ -454,7 +454,7 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
         const routed = [route.color, ...(route.canary ? [route.canary.color] : [])];
         const file = mode.live(route, EDGE_SCOPE);
         const split = routeStep(config, mode, h, `${EDGE}-route`, h.name, file.file, file.content, [lastStatic, ...routed.flatMap((t) => liveRecords[t] ?? [])]);
-        b.components.find((c) => c.id === host.name)!.outputs = { split: { ref: "stdout", step: split.id } };
+        component.outputs = { split: { ref: "stdout", step: split.id } };
         return split.id;
     });
 
@@ -462,10 +462,8 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
         ...hosts.map(({ server, host }) => ({ name: server.name, role: "server" as const, address: server.host, ...(server.hostKey ? { hostKey: server.hostKey } : {}), scripts: host.scripts })),
         ...edgeHosts.map(({ host, plan }) => ({ name: host.name, role: "edge" as const, address: host.host, ...(host.hostKey ? { hostKey: host.hostKey } : {}), scripts: plan.scripts })),
     ];
-    b.components[0].outputs = { stage: main.stage };
     return { components: b.components, steps: b.steps, hosts: hostList, routed: [...Object.values(liveRecords).flat(), ...splits], tracks: trackPlans };
 }
-
 
 /** A salted live route's file content once the engine has drawn the salt. */
 export function saltedRouteContent(config: PortalConfig, salted: SaltedRoute["salted"], salt: string): string {
