@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { enclosing, hostSteps, stepOf, waitsOn, type RolloutPlan } from "../../lib/plan/plan";
 import { planRollout, type PortalPlan } from "../../lib/plan/rollout";
-import { modelOf, productionWithSite, steadyBlue, withRelease, withTracks } from "../support/stacks";
+import { modelOf, productionWithSite, steadyBlue, withMode, withRelease, withTracks } from "../support/stacks";
+import { ROUTE_MODE_NAMES } from "../../lib/nginx/routeModes";
 
 const SERVERS = ["web1", "web2", "web3"];
 
@@ -119,25 +120,31 @@ describe("the rollout plan (pure, production stack)", () => {
     });
 });
 
-describe("the rollout plan with a second track and an edge (pure)", () => {
-    const plan = planOf(withTracks(productionWithSite()));
+for (const mode of ROUTE_MODE_NAMES) {
+    describe(`the rollout plan with a second track and an edge, ${mode} mode (pure)`, () => {
+        const plan = planOf(withMode(withTracks(productionWithSite()), mode));
 
-    it("routes the edge only after every server's live switch of both tracks", () => {
-        for (const s of SERVERS) assertAfter(plan, "lb1-edge-route", `${s}-record-live`, `${s}-py3-record-live`);
-        assertAfter(plan, "lb1-edge-route", "lb1-edge-site", ...SERVERS.map((s) => `${s}-preflight`));
-        assert.deepEqual(plan.routed.slice(-1), ["lb1-edge-route"]);
-    });
+        it("routes the edge only after every server's live switch of both tracks, and after its own files", () => {
+            const route = stepOf(plan, "lb1-edge-route");
+            for (const s of SERVERS) for (const id of [`${s}-record-live`, `${s}-py3-record-live`]) assert.ok(route.waitsFor.includes(id), `lb1-edge-route waits for ${id}`);
+            assertAfter(plan, "lb1-edge-route", "lb1-edge-site", "lb1-edge-upstreams", "lb1-scripts", ...SERVERS.map((s) => `${s}-preflight`));
+            assert.deepEqual(plan.routed.slice(-1), ["lb1-edge-route"]);
+        });
 
-    it("writes a track's nginx files after the main track's (its listeners use the router's variables)", () => {
-        for (const s of SERVERS) assertAfter(plan, `${s}-py3-upstreams`, `${s}-site`);
-    });
+        it("writes a track's nginx files after the main track's last one (its listeners use the router's variables)", () => {
+            for (const s of SERVERS) {
+                const first = stepOf(plan, mode === "reload" ? `${s}-py3-routes-init` : `${s}-py3-upstreams`);
+                assert.ok(first.waitsFor.includes(`${s}-site`), `${first.id} waits for ${s}-site: ${first.waitsFor.join(", ")}`);
+            }
+        });
 
-    it("a track's steps are scoped by its name and sit in its own components", () => {
-        assert.deepEqual(enclosing(plan, "web1-py3-route-live"), ["web1-py3-promotion", "web1", "portal"]);
-        assert.deepEqual(enclosing(plan, "web1-red-container"), ["web1-red", "web1", "portal"]);
-        assert.ok(plan.steps.some((s) => s.id === "portal-py3-release-stamp"));
+        it("a track's steps are scoped by its name and sit in its own components", () => {
+            assert.deepEqual(enclosing(plan, "web1-py3-route-live"), ["web1-py3-promotion", "web1", "portal"]);
+            assert.deepEqual(enclosing(plan, "web1-red-container"), ["web1-red", "web1", "portal"]);
+            assert.ok(plan.steps.some((s) => s.id === "portal-py3-release-stamp"));
+        });
     });
-});
+}
 
 describe("the rollout plan as data: a rolling switch is a transformation of it (pure)", () => {
     /** Live switches `size` servers at a time: each server's live switch also waits for the live record of the server `size` before it. */
