@@ -1,6 +1,6 @@
-// npm run bench:drill — issue 4's measurement. One server (Debian nginx on 127.0.0.1 plus
+// npm run bench:drill — the rollout drill under load. One server (Debian nginx on 127.0.0.1 plus
 // two containers of portal-test:nginx, the fast app; DRILL_APP=busybox for busybox httpd) is driven through a whole release with the
-// project's own scripts, argv and rendered files (harness/drillServer.ts), under a bounded
+// steps of the program's own rollout plan (harness/drillServer.ts), under a bounded
 // non-retrying load (harness/load.ts) on the site's live listener:
 //   steady blue -> prepare green v2 -> canary 0.5% -> 5% -> 50% -> deploy -> rollback -> deploy
 // in the three routing modes ("lua": LuaJIT router + state files re-read over its control
@@ -563,7 +563,7 @@ function switchTimingLines(cycles: CycleResult[]): string[] {
 
 function report(m: Record<string, string>, cycles: CycleResult[], baseline: BaselineResult, wallSeconds: number): string {
     const out: string[] = [];
-    out.push("### Drill: blue/green cycle under load (issue 4)", "");
+    out.push("### Drill: blue/green cycle under load", "");
     out.push(`Machine: nproc ${m.nproc} (${m.cpu}), ${m.memoryGiB} GiB, ${m.kernel}; ${m.nginx}; njs ${m.njs}; docker ${m.docker}; node ${m.node}; ${m.busybox}; load average at start ${m.loadAverageAtStart}, at end ${m.loadAverageAtEnd}.`);
     out.push(`Load: ${KEEPALIVE_CLIENTS} keep-alive + ${FRESH_CLIENTS} fresh-connection clients (harness/load.ts, no retries, ${REQUEST_TIMEOUT_MS} ms timeout) on the site's live listener; app: ${APP === "nginx" ? `nginx in ${FAST_IMAGE}` : `busybox httpd in ${TEST_IMAGE} (one fork per connection)`}. Drill wall time ${wallSeconds.toFixed(0)} s.`, "");
     for (const c of cycles) {

@@ -1,4 +1,4 @@
-// npm run bench:proxy — issue 13's measurement, in one process tree and one run: plain
+// npm run bench:proxy — the switching modes' per-request cost, in one process tree and one run: plain
 // nginx `proxy_pass` to a fixed upstream (the floor, "A"), each project switching mode
 // (reload, state, lua; the program's own rendered files and scripts, set up by
 // harness/drillServer.ts exactly as on a server) and HAProxy 2.6 (server state through its
@@ -59,7 +59,7 @@ const CANARY_PERCENT = 0.5;
 const IDLE_LOAD = num("PROXY_IDLE_LOAD", 1.0);
 const IDLE_WAIT_SECONDS = num("PROXY_IDLE_WAIT_SECONDS", 120);
 const KEEPALIVE = num("PROXY_KEEPALIVE", DEFAULT_KEEPALIVE);
-/** The smaller pool the program rendered before issue 13, measured for comparison. */
+/** The smaller keep-alive pool the program once rendered, measured for comparison. */
 const OLD_KEEPALIVE = 16;
 
 const release = (live: Color, canary = 0): ReleaseConfig => ({ tags: { blue: "v1", green: "v2" }, live, passive: canary > 0 ? other(live) : live, canary });

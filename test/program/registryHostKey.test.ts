@@ -1,4 +1,4 @@
-// Private registry login (issue item 5) and pinned ssh host keys (item 9), as the program
+// Private registry login and pinned ssh host keys, as the program
 // declares them to the docker provider and the command provider.
 
 import assert from "node:assert/strict";
