@@ -16,7 +16,7 @@ import { plannedCommand, stepsBefore, type PlannedCommand } from "./planned";
 import type { SwitchTimer } from "./switchTimer";
 import { HEALTH_PATH, APP_PORT } from "./colorContainers";
 import { docker, TEST_IMAGE } from "./docker";
-import { envWithoutProxy, makeTempDir, removeTempDir, REPO_ROOT, run, SCRIPTS_DIR } from "./run";
+import { envWithoutProxy, makeTempDir, removeTempDir, REPO_ROOT, runCommand, SCRIPTS_DIR } from "./run";
 
 /** The drill's one server: its steps are `drill-<suffix>`. */
 export const DRILL_HOST = "drill";
@@ -81,7 +81,7 @@ export class DrillServer {
         this.config = validateConfig({
             image: DRILL_IMAGE,
             release: opts.release,
-            servers: [{ name: "drill", host: "127.0.0.1", primary: true }],
+            servers: [{ name: DRILL_HOST, host: "127.0.0.1", primary: true }],
             app: {
                 port: APP_PORT,
                 healthPath: HEALTH_PATH,
@@ -115,9 +115,8 @@ export class DrillServer {
      * `detached` starts it in its own process group (for drills that SIGKILL the group).
      */
     async exec(step: string, command: ShellCommand, input?: string, opts: { env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Promise<StepResult> {
-        const [file, ...args] = command.argv;
         const start = this.clock();
-        const r = await run(file, args, { input, env: envWithoutProxy(opts.env), timeoutMs: 120_000, detached: opts.detached });
+        const r = await runCommand(command, { input, env: envWithoutProxy(opts.env), timeoutMs: 120_000, detached: opts.detached });
         const result: StepResult = { step, argv: command.argv, code: r.code, signal: r.signal, start, end: this.clock(), stdout: r.stdout, stderr: r.stderr };
         this.steps.push(result);
         return result;
@@ -156,7 +155,8 @@ export class DrillServer {
      */
     async setup(): Promise<void> {
         const plan = this.plan();
-        await this.runPlanned(this.config.release, "setup");
+        const setup = this.planned(this.config.release, "setup", {}, plan);
+        await this.must(setup.id, setup.command, setup.stdin);
         // PORTAL_DRILL_SCRIPTS: another scripts directory to upload (to check that the drills
         // catch a broken script); the repository's scripts/ by default.
         const upload = stepOf(plan, `${DRILL_HOST}-scripts`, "upload");

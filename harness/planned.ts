@@ -4,11 +4,11 @@
 // nobody fills in is an error, never a guess.
 
 import type { Color } from "../lib/config/config";
-import { stepOf, waitsOn, type CommandStep, type Ref, type RolloutPlan, type Text } from "../lib/plan/plan";
+import { commandOf, stepOf, waitsOn, type CommandStep, type Ref, type RolloutPlan, type Text } from "../lib/plan/plan";
 import { saltedRouteContent } from "../lib/plan/rollout";
 import type { PortalConfig } from "../lib/config/config";
-import { ShellCommand } from "../lib/server/shell";
-import { run, type RunResult } from "./run";
+import type { ShellCommand } from "../lib/server/shell";
+import { runCommand, type RunResult } from "./run";
 
 /** What the engine would hand a step: the release stamp, a color's env file, a canary salt. */
 export interface RefValues {
@@ -42,7 +42,7 @@ export function plannedCommand(config: PortalConfig, step: CommandStep, values: 
     };
     return {
         id: step.id,
-        command: new ShellCommand(step.argv.map((a) => (typeof a === "string" ? a : value(a)))),
+        command: commandOf(step.argv, value),
         ...(step.stdin === undefined ? {} : { stdin: text(step.stdin) }),
         ...(step.publishes === undefined ? {} : { publishes: step.publishes }),
     };
@@ -51,8 +51,7 @@ export function plannedCommand(config: PortalConfig, step: CommandStep, values: 
 /** Runs the plan's command step `id` (argv and stdin as planned). */
 export function runPlannedStep(config: PortalConfig, plan: RolloutPlan, id: string, values: RefValues = {}): Promise<RunResult & { step: PlannedCommand }> {
     const step = plannedCommand(config, stepOf(plan, id, "command"), values);
-    const [file, ...args] = step.command.argv;
-    return run(file!, args, { input: step.stdin, timeoutMs: 60_000 }).then((r) => ({ ...r, step }));
+    return runCommand(step.command, { input: step.stdin }).then((r) => ({ ...r, step }));
 }
 
 /**

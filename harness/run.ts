@@ -59,6 +59,12 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
   });
 }
 
+/** Run a command given as argv (a ShellCommand, as a step runs it: no shell), `opts.input` on stdin. */
+export function runCommand(command: { argv: readonly string[] }, opts: RunOptions = {}): Promise<RunResult> {
+  const [file, ...args] = command.argv;
+  return run(file!, args, { timeoutMs: 60_000, ...opts });
+}
+
 /** Run scripts/NAME with ARGS. */
 export function runScript(name: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   return run(path.join(SCRIPTS_DIR, name), args, { timeoutMs: 30_000, ...opts });

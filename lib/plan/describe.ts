@@ -4,7 +4,8 @@
 // compose files are long, and an env is a secret).
 
 import { createHash } from "node:crypto";
-import { describeArg, type Arg, type RolloutPlan, type Step, type Text } from "./plan";
+import { quote } from "../server/shell";
+import { describeArg, hostSteps, type Arg, type RolloutPlan, type Step, type Text } from "./plan";
 
 function stdin(text: Text | undefined): string | undefined {
     if (text === undefined) return undefined;
@@ -12,8 +13,9 @@ function stdin(text: Text | undefined): string | undefined {
     return `${Buffer.byteLength(text)} bytes, sha256 ${createHash("sha256").update(text).digest("hex").slice(0, 12)}`;
 }
 
+/** A command line as the step runs it (quoted like ShellCommand), each Ref as what it stands for. */
 function words(argv: readonly Arg[]): string {
-    return argv.map((a) => (typeof a === "string" ? (/^[A-Za-z0-9_/.:=@%+,-]+$/.test(a) ? a : JSON.stringify(a)) : describeArg(a))).join(" ");
+    return argv.map((a) => (typeof a === "string" ? quote(a) : describeArg(a))).join(" ");
 }
 
 /** What a step does, in one line. */
@@ -41,12 +43,13 @@ export function stepAction(step: Step): string {
 /** The plan as text: per host (then the operator's machine), every step in plan order. */
 export function renderSteps(plan: RolloutPlan): string {
     const lines: string[] = [];
-    const hostOf = (s: Step) => ("host" in s ? s.host : undefined);
-    const groups = [...plan.hosts.map((h) => ({ title: `${h.role} ${h.name} (${h.address})`, host: h.name as string | undefined })), { title: "the operator's machine", host: undefined }];
-    for (const group of groups) {
-        const steps = plan.steps.filter((s) => hostOf(s) === group.host);
+    const groups = [
+        ...plan.hosts.map((h) => ({ title: `${h.role} ${h.name} (${h.address})`, steps: hostSteps(plan, h.name) })),
+        { title: "the operator's machine", steps: plan.steps.filter((s) => !("host" in s)) },
+    ];
+    for (const { title, steps } of groups) {
         if (steps.length === 0) continue;
-        lines.push(`${group.title}: ${steps.length} steps`);
+        lines.push(`${title}: ${steps.length} steps`);
         for (const step of steps) {
             lines.push(`  ${step.id}: ${stepAction(step)}`);
             const input = step.kind === "command" ? stdin(step.stdin) : undefined;

@@ -43,8 +43,6 @@ export interface PlannedComponent {
     kind: ComponentKind;
     /** The enclosing component's id; none for the Portal. */
     parent?: string;
-    /** The host it belongs to (its steps run there). */
-    host?: string;
     /** What it registers as outputs: plain values, or a step's stdout. */
     outputs: Record<string, unknown>;
 }
@@ -192,9 +190,14 @@ export function describeArg(arg: Arg | Text): string {
     }
 }
 
-/** A command step's line with every Ref resolved by `value` (a plain string function), quoted as the step runs it. */
+/** A command step's argv with every Ref resolved by `value` (a plain string function). */
+export function commandOf(argv: readonly Arg[], value: (ref: Ref) => string): ShellCommand {
+    return new ShellCommand(argv.map((a) => (typeof a === "string" ? a : value(a))));
+}
+
+/** The same as one line, quoted as the step runs it. */
 export function commandLine(argv: readonly Arg[], value: (ref: Ref) => string): string {
-    return new ShellCommand(argv.map((a) => (typeof a === "string" ? a : value(a)))).toString();
+    return commandOf(argv, value).toString();
 }
 
 /** The step of `plan` named `id` (throws when there is none, naming it). */

@@ -55,7 +55,7 @@ export interface PlanOptions {
     recheckSeconds?: number;
 }
 
-export interface TrackPlan {
+export interface PlannedTrack {
     name: string;
     main: boolean;
     stage: Stage;
@@ -64,7 +64,7 @@ export interface TrackPlan {
 
 export interface PortalPlan extends RolloutPlan {
     /** Per track, what each server serves once the plan is applied. */
-    tracks: TrackPlan[];
+    tracks: PlannedTrack[];
 }
 
 /** Collects components and steps in declaration order; a step may wait only for steps already planned. */
@@ -73,8 +73,8 @@ class PlanBuilder {
     readonly steps: Step[] = [];
     private readonly ids = new Set<string>();
 
-    component(kind: ComponentKind, id: string, parent: string | undefined, host?: string): PlannedComponent {
-        const c: PlannedComponent = { id, kind, ...(parent === undefined ? {} : { parent }), ...(host === undefined ? {} : { host }), outputs: {} };
+    component(kind: ComponentKind, id: string, parent: string | undefined): PlannedComponent {
+        const c: PlannedComponent = { id, kind, ...(parent === undefined ? {} : { parent }), outputs: {} };
         this.components.push(c);
         return c;
     }
@@ -209,7 +209,7 @@ function trackOnServer(
     for (const run of colorRuns(config, track)) {
         // The env the color runs with, for `docker-compose up` by hand (secrets stay on the server, 0600).
         hostStep(host, `${run.color}-env`, srv, after, { argv: cmd.writeEnv(host.home, envFile(track.dir, run.color)).argv, stdin: { ref: "envFile", color: run.color } });
-        const deployment = b.component("ColorDeployment", `${srv}-${run.color}`, srv, srv);
+        const deployment = b.component("ColorDeployment", `${srv}-${run.color}`, srv);
         const spec = colorContainer(config, track, run);
         const migration = ctx.migrations.get(run.color);
         const container = b.add({
@@ -234,7 +234,7 @@ function trackOnServer(
     }
 
     // nginx: the static files (upstreams, router, listeners), then the passive switch.
-    const routing = b.component("Routing", `${srv}-${scoped("routing")}`, srv, srv);
+    const routing = b.component("Routing", `${srv}-${scoped("routing")}`, srv);
     const ready = ctx.mainStaticFile ? [ctx.mainStaticFile] : [];
     if (mode.initRoutes) {
         const init = mode.initRoutes(host.home, config.nginx.confDir, track.main ? undefined : track.name);
@@ -252,7 +252,7 @@ function trackOnServer(
     const liveHealthy = [healthy.get(live.color)!, ...(live.canary ? [healthy.get(live.canary.color)!, passiveSwitch.id] : [])];
     const liveTag = release.tags[live.color];
     const keyedOnLive = [live.color, liveTag];
-    const promotion = b.component("Promotion", `${srv}-${scoped("promotion")}`, srv, srv);
+    const promotion = b.component("Promotion", `${srv}-${scoped("promotion")}`, srv);
     const releaseFiles = [lastStatic, compose.id];
     const recheck = hostStep(host, scoped("live-healthy"), promotion.id, liveHealthy, {
         argv: cmd.waitHealthy(host.home, `http://127.0.0.1:${track.hostPorts[live.color]}${config.app.healthPath}`, ctx.recheckSeconds).argv,
@@ -273,7 +273,7 @@ function trackOnServer(
     // Workers run the main track's live tag, recreated once the live switch is recorded.
     const workers: string[] = [];
     if (track.main) {
-        const group = b.component("Workers", `${srv}-workers`, srv, srv);
+        const group = b.component("Workers", `${srv}-workers`, srv);
         for (const run of workerRuns(config, server)) {
             const spec = workerContainer(config, track, run.role, run.tag);
             workers.push(
@@ -357,7 +357,7 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
 
     // Every host and its preflight first: every host's first change waits for all of them.
     const servers = config.servers.map((server) => {
-        const component = b.component("Server", server.name, name, server.name);
+        const component = b.component("Server", server.name, name);
         const provider = b.add({
             kind: "dockerProvider",
             id: `${server.name}-docker`,
@@ -373,7 +373,7 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
     });
     const edge = config.edge;
     const edges = (edge?.hosts ?? []).map((host) => {
-        const component = b.component("Edge", host.name, name, host.name);
+        const component = b.component("Edge", host.name, name);
         return { host, component, preflight: preflightStep(b, config, host.name, edge!.dir, false) };
     });
     const gate = [...servers, ...edges].flatMap((h) => (h.preflight ? [h.preflight] : []));
@@ -385,7 +385,7 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
     const primary = hosts.find((h) => h.server.primary)!;
     const liveRecords: Record<string, string[]> = {};
     const mainStaticFiles = new Map<string, string>();
-    const trackPlans: TrackPlan[] = [];
+    const trackPlans: PlannedTrack[] = [];
 
     for (const track of tracks) {
         const { release } = track;
@@ -403,7 +403,7 @@ export function planRollout(config: PortalConfig, opts: PlanOptions): PortalPlan
         const migrations = new Map<Color, string>();
         const runs = migrationRuns(config, track).sort((a, c) => Number(c.color === release.live) - Number(a.color === release.live));
         for (const run of runs) {
-            const component = b.component("Migration", `${primary.host.name}-${run.color}-migration`, primary.host.name, primary.host.name);
+            const component = b.component("Migration", `${primary.host.name}-${run.color}-migration`, primary.host.name);
             const step = hostStep(primary.host, `${run.color}-migrate`, component.id, [...hosts.map((h) => h.images.get(run.color)!), ...migrations.values()], {
                 // Keyed on the image (repository and tag) and the migrate argv in the command line,
                 // and on the color's env (stdin): a color's env changes only when it is prepared again.

@@ -25,7 +25,7 @@ import { freePort } from "../../harness/http";
 import { startNginx, type NginxInstance } from "../../harness/nginx";
 import * as cmd from "../../lib/server/commands";
 import { ROUTE_MODE_NAMES, type RouteModeName } from "../../lib/nginx/routeModes";
-import { REPO_ROOT, describeResult, run, runScript } from "../../harness/run";
+import { REPO_ROOT, describeResult, runCommand, runScript } from "../../harness/run";
 
 export type Mode = RouteModeName;
 /** Every switching mode the program has (lib/nginx/routeModes.ts): a new one runs every routing test. */
@@ -97,8 +97,7 @@ export interface RoutingOptions {
  * follows (the tests' next request on a fresh connection is the check).
  */
 export async function switchRoute(nginx: NginxInstance, target: string, content: string) {
-    const { argv } = cmd.switchRoute(REPO_ROOT, target, nginx.control);
-    return run(argv[0]!, argv.slice(1), { input: content, timeoutMs: 60_000 });
+    return runCommand(cmd.switchRoute(REPO_ROOT, target, nginx.control), { input: content });
 }
 
 export async function switchState(target: string, content: string) {
@@ -135,7 +134,7 @@ export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorB
     const plan = planRollout(config, { stack: "test", notices: false });
     const track = tracksOf(config)[0]!;
     const must = async (command: { argv: readonly string[] }, content: string | undefined, what: string) => {
-        const r = await runCommand(command, content);
+        const r = await runCommand(command, { input: content });
         assert.equal(r.code, 0, `${what}: ${describeResult(r)}`);
     };
     const routeStep = (id: string) => stepOf(plan, `${HOST}-${id}`, "command");
@@ -177,11 +176,6 @@ export async function startRouting(mode: Mode, blue: ColorBackend, green: ColorB
         portalEntries: () => fs.readdirSync(dir).sort(),
         stop: () => nginx.stop(),
     };
-}
-
-/** Runs one command as the program runs a step, `input` on stdin. */
-function runCommand(command: { argv: readonly string[] }, input?: string) {
-    return run(command.argv[0]!, command.argv.slice(1), { input, timeoutMs: 60_000 });
 }
 
 export interface Reply {

@@ -18,15 +18,14 @@
 import assert from "node:assert/strict";
 import { validateConfig, type PortalConfig, type RawConfig, type SplitMode } from "../../lib/config/config";
 import { routeMode, type RouteFile } from "../../lib/nginx/routeModes";
-import type { ShellCommand } from "../../lib/server/shell";
 import { runPlannedStep, stepsBefore } from "../../harness/planned";
 import { planRollout } from "../../lib/plan/rollout";
-import { stepOf } from "../../lib/plan/plan";
+import { stepOf, type RolloutPlan } from "../../lib/plan/plan";
 import { tracksOf, type Track } from "../../lib/model/tracks";
 import { startColorBackend, type ColorBackend } from "../../harness/backends";
 import { freePort } from "../../harness/http";
 import { startNginx, type NginxInstance } from "../../harness/nginx";
-import { REPO_ROOT, describeResult, run, type RunResult } from "../../harness/run";
+import { REPO_ROOT, describeResult, runCommand, type RunResult } from "../../harness/run";
 import { productionWithSite, withTracks } from "../support/stacks";
 import { COOKIE, type Mode } from "./fixture";
 
@@ -44,34 +43,34 @@ export function baseRaw(): RawConfig {
     return raw;
 }
 
-/** Runs one of the program's commands (`bash <home>/scripts/<script> ...`) with `input` on stdin. */
-export function runCommand(command: ShellCommand, input?: string): Promise<RunResult> {
-    const [file, ...args] = command.argv;
-    return run(file!, args, { input, timeoutMs: 30_000 });
-}
-
 /** Point the config's nginx commands and conf dir at the test nginx. */
 export function attach(config: PortalConfig, nginx: NginxInstance): void {
     config.nginx.confDir = nginx.portalDir;
     Object.assign(config.nginx, nginx.control);
 }
 
+/** The program's plan for `config` (no notices: the fixtures post none). */
+export function planOf(config: PortalConfig): RolloutPlan {
+    return planRollout(config, { stack: "test", notices: false });
+}
+
 /** Runs the plan's step `id` for `config` as the program runs it; asserts it exits 0. */
-export async function runPlanned(config: PortalConfig, id: string): Promise<void> {
-    const r = await runPlannedStep(config, planRollout(config, { stack: "test", notices: false }), id);
+export async function runPlanned(config: PortalConfig, id: string, plan = planOf(config)): Promise<void> {
+    const r = await runPlannedStep(config, plan, id);
     assert.equal(r.code, 0, `${id}: ${describeResult(r)}`);
 }
 
 /** Runs what a fresh host runs under `component` before its step `until` (harness/planned.ts stepsBefore); returns their ids. */
 export async function runPlannedSetup(config: PortalConfig, component: string, until: string): Promise<string[]> {
-    const ids = stepsBefore(planRollout(config, { stack: "test", notices: false }), component, until).map((s) => s.id);
-    for (const id of ids) await runPlanned(config, id);
+    const plan = planOf(config);
+    const ids = stepsBefore(plan, component, until).map((s) => s.id);
+    for (const id of ids) await runPlanned(config, id, plan);
     return ids;
 }
 
 /** Publish a live or passive route file with the mode's command (a route the plan would not publish). */
 export async function publishRoute(config: PortalConfig, { file, content }: RouteFile): Promise<RunResult> {
-    return runCommand(routeMode(config.nginx.mode).publishRoute(config, REPO_ROOT, file), content);
+    return runCommand(routeMode(config.nginx.mode).publishRoute(config, REPO_ROOT, file), { input: content, timeoutMs: 30_000 });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -163,7 +162,7 @@ export async function startEdge(mode: Mode): Promise<EdgeSetup> {
             await runPlanned(config, `${EDGE_HOST}-edge-route`);
         };
         await setSplit(0);
-        const liveFile = stepOf(planRollout(config, { stack: "test", notices: false }), `${EDGE_HOST}-edge-route`, "command").publishes!;
+        const liveFile = stepOf(planOf(config), `${EDGE_HOST}-edge-route`, "command").publishes!;
         return {
             mode,
             config,

@@ -20,7 +20,7 @@ import { freePort } from "../../harness/http";
 import { startNginx, type NginxInstance } from "../../harness/nginx";
 import { REPO_ROOT, describeResult } from "../../harness/run";
 import { COOKIE, MODES, crashes, get, inLanes } from "./fixture";
-import { PY3, attach, baseRaw, publishRoute, runCommand, runPlanned, runPlannedSetup } from "./tracks-fixture";
+import { PY3, attach, baseRaw, publishRoute, runPlanned, runPlannedSetup } from "./tracks-fixture";
 
 const COLORS = ["blue", "green", "red", "black"] as const;
 type Listener = "mainLive" | "mainPassive" | "py3Live" | "py3Passive";
@@ -167,7 +167,7 @@ for (const mode of MODES) {
                 const reloads = nginx.reconfigurations();
                 // Well-formed states: switch-state.sh accepts them, the router must refuse them.
                 const hostile = async (target: string, state: object, listener: Listener, expected: string, label: string) => {
-                    const r = await runCommand(routeMode(mode).publishRoute(config, REPO_ROOT, target), JSON.stringify(state) + "\n");
+                    const r = await publishRoute(config, { file: target, content: JSON.stringify(state) + "\n" });
                     assert.equal(r.code, 0, `switch-state.sh ${label}: ${describeResult(r)}`);
                     const c0 = counts();
                     await only(listener, expected, 30);
